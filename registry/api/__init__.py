@@ -1,0 +1,88 @@
+"""The REST API's shared plumbing: the Api object, scopes, pagination, ETags, errors."""
+
+import hashlib
+from functools import wraps
+
+from flask import current_app, g, request
+from flask_smorest import Api, abort
+from sqlalchemy import func, select
+
+API_PREFIX = "/api/v1"
+
+
+class RegistryApi(Api):
+    """flask-smorest's Api whose error bodies may also carry a qualification ``decision``."""
+
+    def handle_http_exception(self, error):
+        payload, code, headers = super().handle_http_exception(error)
+        data = getattr(error, "data", None) or {}
+        if "decision" in data:
+            payload["decision"] = data["decision"]
+        return payload, code, headers
+
+
+api = RegistryApi()
+
+
+def requires_scope(scope: str):
+    """Declare the API key scope a view method needs; routes without one require ``admin``."""
+
+    def decorate(func_):
+        func_.required_scope = scope
+
+        @wraps(func_)
+        def wrapper(*args, **kwargs):
+            return func_(*args, **kwargs)
+
+        wrapper.required_scope = scope
+        return wrapper
+
+    return decorate
+
+
+def required_scope_for(endpoint: str | None, method: str) -> str:
+    """The scope a request to this endpoint and method needs (fail closed: ``admin``)."""
+    view = current_app.view_functions.get(endpoint) if endpoint else None
+    if view is None:
+        return "admin"
+    view_class = getattr(view, "view_class", None)
+    handler = getattr(view_class, method.lower(), None) if view_class else view
+    return getattr(handler, "required_scope", "admin")
+
+
+def paginate(session, stmt, pagination_parameters, *, scalars: bool = True):
+    """Run a select with flask-smorest's page parameters and set the item count."""
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    pagination_parameters.item_count = total
+    page_stmt = stmt.offset(pagination_parameters.first_item).limit(pagination_parameters.page_size)
+    return list(session.scalars(page_stmt) if scalars else session.execute(page_stmt))
+
+
+def etag_of(obj) -> str:
+    """A strong ETag for a versioned record."""
+    token = f"{type(obj).__name__}:{getattr(obj, 'id', '')}:{obj.version}"
+    return '"' + hashlib.sha256(token.encode()).hexdigest()[:32] + '"'
+
+
+def check_if_match(obj) -> None:
+    """Refuse an update whose If-Match does not name the record's current version (412)."""
+    header = request.headers.get("If-Match")
+    if not header:
+        return
+    candidates = {tag.strip() for tag in header.split(",")}
+    current = etag_of(obj)
+    if "*" not in candidates and current not in candidates and f"W/{current}" not in candidates:
+        abort(412, message="the record changed since you read it; fetch it again (ETag)")
+
+
+def set_etag(obj) -> None:
+    """Attach the record's ETag to the response of the current request."""
+    g.response_etag = etag_of(obj)
+
+
+def get_or_404(session, model, ident, *, label: str | None = None):
+    """Load a record by primary key or answer 404 naming what was not found."""
+    obj = session.get(model, ident) if ident is not None and len(str(ident)) <= 64 else None
+    if obj is None:
+        abort(404, message=f"{label or model.__name__} {ident!r} not found")
+    return obj

@@ -1,0 +1,131 @@
+"""One SQLAlchemy session hook writes an audit event for every insert and update."""
+
+from datetime import date, datetime
+
+from sqlalchemy import event, inspect
+from sqlalchemy.orm import Session
+
+from registry import clock
+from registry.audit.context import current_actor, current_request_id
+from registry.audit.models import AuditEvent
+from registry.database import new_id
+
+# Tables whose rows are operational records rather than coordinator-entered facts.
+NOT_AUDITED = {"audit_events", "alerts", "digests", "job_runs", "qualification_checks"}
+SECRET_COLUMNS = {"key_hash", "password_hash", "secret"}
+IGNORED_COLUMNS = {"updated_at", "version", "created_at"}
+ENTITY_TYPES = {
+    "people": "person",
+    "credentials": "credential",
+    "credential_types": "credential_type",
+    "modalities": "modality",
+    "facilities": "facility",
+    "appointments": "appointment",
+    "scopes": "scope",
+    "supervision_agreements": "supervision_agreement",
+    "assignments": "assignment",
+    "webhooks": "webhook",
+    "api_keys": "api_key",
+    "users": "user",
+}
+
+
+class AuditTrailImmutable(Exception):
+    """Raised when code tries to change or delete an audit event."""
+
+
+def _plain(value):
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+def snapshot(obj, *, before: bool = False) -> dict:
+    """The audited state of a model instance (or its state before this flush)."""
+    state = inspect(obj)
+    data = {}
+    for attr in state.mapper.column_attrs:
+        key = attr.key
+        if key in IGNORED_COLUMNS:
+            continue
+        if key in SECRET_COLUMNS:
+            data[key] = "***"
+            continue
+        if before:
+            history = state.attrs[key].history
+            value = history.deleted[0] if history.deleted else getattr(obj, key)
+        else:
+            value = getattr(obj, key)
+        data[key] = _plain(value)
+    if hasattr(obj, "technologists"):
+        history = state.attrs["technologists"].history
+        people = (
+            list(history.unchanged) + list(history.deleted)
+            if before and history.has_changes()
+            else obj.technologists
+        )
+        data["technologist_ids"] = sorted(p.id for p in people)
+    return data
+
+
+def _entity_id(obj) -> str:
+    key = inspect(obj).mapper.primary_key_from_instance(obj)
+    return ":".join(str(part) for part in key)
+
+
+def _before_flush(session: Session, _flush_context, _instances) -> None:
+    for obj in list(session.dirty) + list(session.deleted):
+        if isinstance(obj, AuditEvent):
+            raise AuditTrailImmutable("audit events cannot be changed or deleted")
+    for obj in list(session.new):
+        if obj.__tablename__ in NOT_AUDITED:
+            continue
+        if getattr(obj, "id", None) is None and "id" in obj.__table__.c:
+            obj.id = new_id()
+        session.info.setdefault("audit_new", []).append(obj)
+    for obj in list(session.dirty):
+        if obj.__tablename__ in NOT_AUDITED or not session.is_modified(obj):
+            continue
+        before = snapshot(obj, before=True)
+        after = snapshot(obj)
+        if before != after:
+            session.add(_event("update", obj, before, after))
+    for obj in list(session.deleted):
+        if obj.__tablename__ not in NOT_AUDITED:
+            session.add(_event("delete", obj, snapshot(obj, before=True), None))
+
+
+def _after_flush(session: Session, _flush_context) -> None:
+    # New rows get their event after the flush so server defaults and ids are known.
+    pending = session.info.pop("audit_new", [])
+    if pending:
+        rows = [_event("create", obj, None, snapshot(obj)) for obj in pending]
+        session.info["audit_rows"] = session.info.get("audit_rows", []) + rows
+
+
+def _after_flush_postexec(session: Session, _flush_context) -> None:
+    rows = session.info.pop("audit_rows", [])
+    if rows:
+        session.add_all(rows)
+
+
+def _event(action: str, obj, before, after) -> AuditEvent:
+    return AuditEvent(
+        id=new_id(),
+        occurred_at=clock.now(),
+        actor=current_actor(),
+        action=action,
+        entity_type=ENTITY_TYPES.get(obj.__tablename__, obj.__tablename__),
+        entity_id=_entity_id(obj),
+        before=before,
+        after=after,
+        request_id=current_request_id(),
+    )
+
+
+def install() -> None:
+    """Attach the audit hook to every SQLAlchemy session (idempotent)."""
+    if not event.contains(Session, "before_flush", _before_flush):
+        event.listen(Session, "before_flush", _before_flush)
+        event.listen(Session, "after_flush", _after_flush)
+        event.listen(Session, "after_flush_postexec", _after_flush_postexec)

@@ -1,0 +1,64 @@
+"""API keys: created once, shown once, stored only as a hash."""
+
+import hashlib
+import secrets
+
+from sqlalchemy import select
+
+from registry import clock
+from registry.auth.models import SCOPES, ApiKey
+
+
+class ApiKeyError(ValueError):
+    """A bad request about API keys (unknown scope, duplicate name, unknown key)."""
+
+
+def hash_key(raw_key: str) -> str:
+    """Keys are 256-bit random tokens, so a plain SHA-256 is a sufficient one-way hash."""
+    return hashlib.sha256(raw_key.encode()).hexdigest()
+
+
+def parse_scopes(text: str | list[str]) -> list[str]:
+    """Parse and validate a comma-separated scope list."""
+    scopes = [s.strip() for s in text.split(",")] if isinstance(text, str) else list(text)
+    scopes = [s for s in scopes if s]
+    unknown = sorted(set(scopes) - set(SCOPES))
+    if not scopes or unknown:
+        raise ApiKeyError(
+            f"scopes must be a non-empty subset of {', '.join(SCOPES)}"
+            + (f"; unknown: {', '.join(unknown)}" if unknown else "")
+        )
+    return [s for s in SCOPES if s in scopes]
+
+
+def create(*, session, name: str, scopes: list[str]) -> tuple[ApiKey, str]:
+    """Create a key; returns the record and the raw key (the only time it is visible)."""
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise ApiKeyError("name must be 1 to 100 characters")
+    if session.scalar(select(ApiKey).where(ApiKey.name == name)):
+        raise ApiKeyError(f"an API key named {name!r} already exists")
+    prefix = secrets.token_hex(4)
+    raw = f"reg_{prefix}_{secrets.token_urlsafe(32)}"
+    key = ApiKey(name=name, prefix=prefix, key_hash=hash_key(raw), scopes=parse_scopes(scopes))
+    session.add(key)
+    session.flush()
+    return key, raw
+
+
+def revoke(*, session, name: str) -> ApiKey:
+    """Revoke a key by name."""
+    key = session.scalar(select(ApiKey).where(ApiKey.name == name))
+    if key is None:
+        raise ApiKeyError(f"no API key named {name!r}")
+    if key.revoked_at is None:
+        key.revoked_at = clock.now()
+    return key
+
+
+def authenticate(*, session, raw_key: str) -> ApiKey | None:
+    """The active key matching a raw key, or None."""
+    key = session.scalar(select(ApiKey).where(ApiKey.key_hash == hash_key(raw_key)))
+    if key is None or key.revoked_at is not None:
+        return None
+    return key

@@ -1,0 +1,9 @@
+"""Every REST blueprint of /api/v1, registered with flask-smorest in this order."""
+
+
+def api_blueprints() -> list:
+    """The API blueprints (imported lazily so the app factory stays cheap to import)."""
+    from registry.audit.views import blp as audit
+    from registry.people.views import blp as people
+
+    return [people, audit]

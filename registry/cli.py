@@ -1,0 +1,134 @@
+"""The ``registry`` console script: Flask's CLI group over the app factory."""
+
+import click
+from flask import current_app
+from flask.cli import AppGroup, FlaskGroup
+from sqlalchemy import select
+
+from registry.audit.context import acting_as
+from registry.database import db
+
+db_cli = AppGroup("db", help="Database migrations.")
+keys_cli = AppGroup("api-keys", help="API keys for other systems.")
+users_cli = AppGroup("users", help="Admin UI users.")
+
+
+def _cli_actor() -> str:
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except Exception:  # noqa: BLE001 - no login name in some containers
+        return "cli"
+
+
+@db_cli.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(revision):
+    """Apply migrations to DATABASE_URL (creates a SQLite file if needed)."""
+    from registry.migrate import upgrade
+
+    upgrade(current_app.config["DATABASE_URL"], revision)
+    click.echo(f"database at {revision}")
+
+
+@keys_cli.command("create")
+@click.argument("name")
+@click.option("--scopes", default="read", show_default=True, help="Comma-separated scopes.")
+def keys_create(name, scopes):
+    """Create a key; the key is printed alone on the last line, once."""
+    from registry.auth import keys
+
+    with acting_as(_cli_actor()):
+        try:
+            key, raw = keys.create(session=db.session, name=name, scopes=scopes)
+        except keys.ApiKeyError as exc:
+            raise click.UsageError(str(exc)) from exc
+        db.session.commit()
+    click.echo(f"created API key {key.name!r} with scopes {','.join(key.scopes)}", err=True)
+    click.echo(raw)
+
+
+@keys_cli.command("list")
+def keys_list():
+    """List keys (never the keys themselves)."""
+    from registry.auth.models import ApiKey
+
+    for key in db.session.scalars(select(ApiKey).order_by(ApiKey.name)):
+        state = "revoked" if key.revoked_at else "active"
+        click.echo(f"{key.name}\t{','.join(key.scopes)}\treg_{key.prefix}_…\t{state}")
+
+
+@keys_cli.command("revoke")
+@click.argument("name")
+def keys_revoke(name):
+    """Revoke a key by name."""
+    from registry.auth import keys
+
+    with acting_as(_cli_actor()):
+        try:
+            keys.revoke(session=db.session, name=name)
+        except keys.ApiKeyError as exc:
+            raise click.UsageError(str(exc)) from exc
+        db.session.commit()
+    click.echo(f"revoked {name}")
+
+
+@users_cli.command("create")
+@click.argument("email")
+@click.option("--role", type=click.Choice(["admin", "coordinator", "viewer"]), required=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+def users_create(email, role, password):
+    """Create an admin UI user."""
+    from registry.auth import users
+
+    with acting_as(_cli_actor()):
+        try:
+            user = users.create(session=db.session, email=email, role=role, password=password)
+        except users.UserError as exc:
+            raise click.UsageError(str(exc)) from exc
+        db.session.commit()
+    click.echo(f"created {user.role} {user.email}")
+
+
+@click.command("seed-demo")
+def seed_demo():
+    """Load a small, realistic demo network (idempotent)."""
+    from registry.demo import seed
+
+    with acting_as("seed-demo"):
+        summary = seed(session=db.session)
+        db.session.commit()
+    click.echo(summary)
+
+
+def register_commands(app) -> None:
+    """Attach every command group to the app's CLI."""
+    for command in (db_cli, keys_cli, users_cli, seed_demo):
+        app.cli.add_command(command)
+    for extra in _optional_commands():
+        app.cli.add_command(extra)
+
+
+def _optional_commands() -> list:
+    commands = []
+    try:
+        from jobs.cli import jobs_cli
+
+        commands.append(jobs_cli)
+    except ImportError:
+        pass
+    try:
+        from registry.transfer.cli import export_cli, import_cli
+
+        commands.extend([import_cli, export_cli])
+    except ImportError:
+        pass
+    return commands
+
+
+def main() -> None:
+    """Entry point of the ``registry`` console script."""
+    from registry import create_app
+
+    FlaskGroup(create_app=create_app, add_default_commands=True)(prog_name="registry")

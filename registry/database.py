@@ -1,0 +1,129 @@
+"""SQLAlchemy engine, session and declarative base shared by every domain package."""
+
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy import JSON, DateTime, Integer, MetaData, String, create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, scoped_session, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+from registry import clock
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Declarative base with a naming convention Alembic can rely on."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {dict: JSON, list: JSON}
+
+
+class UTCDateTime(TypeDecorator):
+    """A timestamp stored in UTC and always returned timezone-aware (SQLite keeps no offset)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def new_id() -> str:
+    """A new opaque identifier."""
+    return str(uuid.uuid4())
+
+
+class IdMixin:
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+
+
+class TimestampMixin:
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, onupdate=clock.now)
+
+
+class VersionedMixin:
+    """Optimistic concurrency: the row version feeds the ETag and guards lost updates."""
+
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+    @classmethod
+    def __declare_last__(cls):
+        cls.__mapper__.version_id_col = cls.__table__.c.version
+
+
+class Database:
+    """Holds the engine and the request-scoped session for one app."""
+
+    def __init__(self) -> None:
+        self.engine: Engine | None = None
+        self.session = scoped_session(sessionmaker(expire_on_commit=False))
+
+    def init_app(self, app) -> None:
+        url = app.config["DATABASE_URL"]
+        self.engine = make_engine(url, app.config)
+        self.session.remove()
+        self.session.configure(bind=self.engine)
+        app.extensions["database"] = self
+
+        @app.teardown_appcontext
+        def _remove_session(exc):
+            self.session.remove()
+
+
+def make_engine(url: str, config: dict | None = None) -> Engine:
+    """Create an engine tuned for the backend: SQLite with WAL and FKs, PostgreSQL pre-ping."""
+    config = config or {}
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            import os
+
+            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record):
+            dbapi_conn.isolation_level = None  # let SQLAlchemy's "begin" event manage transactions
+            cursor = dbapi_conn.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn):
+            # a booking asks for IMMEDIATE so check-then-book holds the write lock from the start
+            immediate = conn.get_execution_options().get("sqlite_immediate")
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+        return engine
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_timeout=config.get("DB_POOL_TIMEOUT", 5),
+        connect_args={"connect_timeout": config.get("DB_CONNECT_TIMEOUT", 3)},
+    )
+
+
+db = Database()

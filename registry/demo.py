@@ -1,0 +1,5 @@
+"""Demo data placeholder replaced below."""
+
+
+def seed(*, session) -> str:
+    return "no demo data yet"

@@ -1,0 +1,71 @@
+"""People: create, update, find."""
+
+from sqlalchemy import func, or_, select
+
+from registry.errors import Conflict, NotFound
+from registry.people.models import Person
+
+
+def get(*, session, person_id: str) -> Person:
+    """The person with this id, or NotFound."""
+    person = session.get(Person, person_id) if person_id and len(person_id) <= 64 else None
+    if person is None:
+        raise NotFound(f"person {person_id!r} not found")
+    return person
+
+
+def _check_unique(session, data: dict, current: Person | None = None) -> None:
+    for field in ("npi", "external_id"):
+        value = data.get(field)
+        if not value or (current is not None and getattr(current, field) == value):
+            continue
+        other = session.scalar(select(Person.id).where(getattr(Person, field) == value))
+        if other:
+            raise Conflict(
+                f"another person already has {field} {value!r}",
+                errors={field: [f"Already used by person {other}."]},
+            )
+
+
+def create(*, session, data: dict) -> Person:
+    """Add a person."""
+    _check_unique(session, data)
+    person = Person(**data)
+    session.add(person)
+    session.flush()
+    return person
+
+
+def update(*, session, person: Person, data: dict) -> Person:
+    """Apply a partial update."""
+    _check_unique(session, data, person)
+    for key, value in data.items():
+        setattr(person, key, value)
+    session.flush()
+    return person
+
+
+def search_statement(*, kind=None, active=None, q=None, external_id=None, npi=None):
+    """The filtered, ordered select behind the people list."""
+    stmt = select(Person)
+    if kind:
+        stmt = stmt.where(Person.kind == kind)
+    if active is not None:
+        stmt = stmt.where(Person.active == active)
+    if external_id:
+        stmt = stmt.where(Person.external_id == external_id)
+    if npi:
+        stmt = stmt.where(Person.npi == npi)
+    if q:
+        pattern = f"%{q.strip().lower()}%"
+        stmt = stmt.where(
+            or_(
+                func.lower(Person.given_name).like(pattern),
+                func.lower(Person.family_name).like(pattern),
+                func.lower(Person.given_name + " " + Person.family_name).like(pattern),
+                Person.npi.like(pattern),
+                func.lower(Person.external_id).like(pattern),
+                func.lower(Person.email).like(pattern),
+            )
+        )
+    return stmt.order_by(Person.family_name, Person.given_name, Person.id)

@@ -1,0 +1,173 @@
+"""The common base schema and the field types the registry's rules are written in."""
+
+from zoneinfo import ZoneInfo, available_timezones
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
+
+US_STATES = frozenset(
+    [
+        "AL",
+        "AK",
+        "AZ",
+        "AR",
+        "CA",
+        "CO",
+        "CT",
+        "DE",
+        "DC",
+        "FL",
+        "GA",
+        "HI",
+        "ID",
+        "IL",
+        "IN",
+        "IA",
+        "KS",
+        "KY",
+        "LA",
+        "ME",
+        "MD",
+        "MA",
+        "MI",
+        "MN",
+        "MS",
+        "MO",
+        "MT",
+        "NE",
+        "NV",
+        "NH",
+        "NJ",
+        "NM",
+        "NY",
+        "NC",
+        "ND",
+        "OH",
+        "OK",
+        "OR",
+        "PA",
+        "RI",
+        "SC",
+        "SD",
+        "TN",
+        "TX",
+        "UT",
+        "VT",
+        "VA",
+        "WA",
+        "WV",
+        "WI",
+        "WY",
+        "PR",
+        "VI",
+        "GU",
+        "AS",
+        "MP",
+    ]
+)
+_TIMEZONES = frozenset(available_timezones())
+
+
+class BaseSchema(Schema):
+    """Bodies reject unknown fields; every schema derives from this one."""
+
+    class Meta:
+        unknown = RAISE
+        ordered = True
+
+
+def npi_is_valid(value: str) -> bool:
+    """NPI: 10 digits starting with 1 or 2, Luhn check digit over "80840" + first 9 digits."""
+    if len(value) != 10 or not value.isdigit() or value[0] not in "12":
+        return False
+    digits = [int(d) for d in "80840" + value[:9]]
+    total = 0
+    for index, digit in enumerate(reversed(digits)):
+        if index % 2 == 0:
+            digit *= 2
+            digit = digit - 9 if digit > 9 else digit
+        total += digit
+    return (10 - total % 10) % 10 == int(value[9])
+
+
+def npi_check_digit(first_nine: str) -> str:
+    """The check digit that completes a 9-digit NPI prefix (for demo data and tests)."""
+    for digit in "0123456789":
+        if npi_is_valid(first_nine + digit):
+            return digit
+    raise ValueError("no check digit")  # pragma: no cover - every prefix has one
+
+
+def _validate_npi(value: str) -> None:
+    if not npi_is_valid(value):
+        raise ValidationError(
+            "Not a valid NPI: 10 digits starting with 1 or 2 with a correct check digit."
+        )
+
+
+def _validate_state(value: str) -> None:
+    if value not in US_STATES:
+        raise ValidationError("Not a valid two-letter US state code (e.g. TX).")
+
+
+def _validate_timezone(value: str) -> None:
+    if value not in _TIMEZONES:
+        raise ValidationError("Not a valid IANA time zone name (e.g. America/Chicago).")
+    ZoneInfo(value)
+
+
+class Npi(fields.String):
+    def __init__(self, **kwargs):
+        super().__init__(validate=_validate_npi, **kwargs)
+
+
+class UsState(fields.String):
+    def __init__(self, **kwargs):
+        super().__init__(validate=_validate_state, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        return text.strip().upper()
+
+
+class TimeZone(fields.String):
+    def __init__(self, **kwargs):
+        super().__init__(validate=_validate_timezone, **kwargs)
+
+
+def text(
+    max_length: int,
+    *,
+    required: bool = False,
+    allow_none: bool = True,
+    min_length: int | None = None,
+    **kwargs,
+):
+    """A trimmed string field with a length limit (required text may not be blank)."""
+    if min_length is None:
+        min_length = 1 if required or not allow_none else 0
+    return TrimmedString(
+        required=required,
+        allow_none=allow_none and not required,
+        validate=validate.Length(min=min_length, max=max_length),
+        **kwargs,
+    )
+
+
+class TrimmedString(fields.String):
+    def _deserialize(self, value, attr, data, **kwargs):
+        return super()._deserialize(value, attr, data, **kwargs).strip()
+
+
+class PageSchema(BaseSchema):
+    """Documented for reference; flask-smorest's paginate() reads page and page_size."""
+
+    page = fields.Integer()
+    page_size = fields.Integer()
+
+
+def require_order(data: dict, first: str, second: str, *, existing=None) -> None:
+    """Raise a field error when ``first`` comes after ``second`` (dates or datetimes)."""
+    start = data.get(first, getattr(existing, first, None) if existing else None)
+    end = data.get(second, getattr(existing, second, None) if existing else None)
+    if start is not None and end is not None and start > end:
+        raise ValidationError({second: [f"Must not be before {first} ({start.isoformat()})."]})

@@ -1,0 +1,157 @@
+"""Test fixtures: one migrated database per run (SQLite, or PostgreSQL via TEST_DATABASE_URL),
+emptied between tests; the app, a client, API keys and the app clock."""
+
+import os
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import text
+
+from registry import clock, create_app
+from registry.credentials.catalogue import seed_catalogue
+from registry.database import db, make_engine
+from registry.migrate import upgrade
+from registry.models import Base
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def _prepare_postgres(url: str) -> None:
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        _prepare_postgres(url)
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'registry-test.db'}"
+    upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def app(database_url, tmp_path_factory):
+    var_dir = tmp_path_factory.mktemp("var")
+    application = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": "test-secret",
+            "REGISTRY_VAR_DIR": str(var_dir),
+            "MAIL_BACKEND": "file",
+            "MAIL_FILE_DIR": str(var_dir / "mail"),
+            "COORDINATOR_EMAILS": ["coordinator@example.org"],
+            "WTF_CSRF_ENABLED": True,
+        }
+    )
+    return application
+
+
+def empty_database() -> None:
+    """Delete every row, children first, then put the seeded catalogue back."""
+    session = db.session
+    for table in reversed(Base.metadata.sorted_tables):
+        session.execute(table.delete())
+    seed_catalogue(session)
+    session.commit()
+
+
+@pytest.fixture(autouse=True)
+def _clean_database(request):
+    yield
+    if "app" in request.fixturenames:
+        app = request.getfixturevalue("app")
+        with app.app_context():
+            db.session.rollback()
+            empty_database()
+    clock.set_source(None)
+
+
+@pytest.fixture
+def app_context(app):
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture
+def session(app_context):
+    return db.session
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def make_key(app):
+    """Create an API key with the given scopes and return request headers carrying it."""
+    from registry.auth import keys
+
+    counter = iter(range(10_000))
+
+    def _make(scopes=("read", "check", "write", "admin")) -> dict:
+        with app.app_context():
+            _, raw = keys.create(
+                session=db.session, name=f"test-{next(counter)}", scopes=list(scopes)
+            )
+            db.session.commit()
+        return {"Authorization": f"Bearer {raw}"}
+
+    return _make
+
+
+@pytest.fixture
+def auth(make_key) -> dict:
+    """Headers of a key holding every scope."""
+    return make_key()
+
+
+class FrozenClock:
+    """The app clock, moved by hand: ``frozen.set(datetime(...))``, ``frozen.advance(days=1)``."""
+
+    def __init__(self, start: datetime):
+        self.current = start
+        clock.set_source(lambda: self.current)
+
+    def set(self, when: datetime) -> None:
+        self.current = when if when.tzinfo else when.replace(tzinfo=UTC)
+
+    def advance(self, **delta) -> None:
+        from datetime import timedelta
+
+        self.current += timedelta(**delta)
+
+
+@pytest.fixture
+def frozen_clock():
+    fc = FrozenClock(datetime(2026, 11, 27, 15, 0, tzinfo=UTC))
+    yield fc
+    clock.set_source(None)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """In CI nothing may be skipped: a skip there is turned into a failure."""
+    outcome = yield
+    report = outcome.get_result()
+    if IN_CI and report.skipped and not hasattr(report, "wasxfail"):
+        report.outcome = "failed"
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+        report.longrepr = f"skipped in CI, which must run everything: {reason}"
+
+
+def pytest_report_header(config):
+    url = os.environ.get("TEST_DATABASE_URL")
+    return f"database: {'PostgreSQL ' + url if url else 'SQLite (set TEST_DATABASE_URL for PG)'}"

@@ -1,0 +1,108 @@
+"""The foundation: migrations match the models, every API route needs a key, health probes."""
+
+import re
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from registry.database import db
+from registry.migrate import current_head, database_revision
+from registry.models import Base
+
+OPEN_ROUTES = {"/healthz", "/readyz", "/api/v1/openapi.json", "/api/docs"}
+
+
+def test_migrations_match_models(app_context):
+    with db.engine.connect() as conn:
+        assert database_revision(conn) == current_head()
+        diff = compare_metadata(
+            MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata
+        )
+    assert diff == [], f"models and migrations disagree: {diff}"
+
+
+def _concrete(rule: str) -> str:
+    return re.sub(r"<(?:[^:>]+:)?([^>]+)>", "00000000-0000-0000-0000-000000000000", rule)
+
+
+def test_no_api_route_is_open_by_accident(app, client):
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        path = _concrete(rule.rule)
+        if rule.rule in OPEN_ROUTES or rule.endpoint == "static" or not path.startswith("/api/"):
+            continue
+        if rule.rule.startswith("/api/docs"):
+            continue
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            response = client.open(path, method=method, json={})
+            assert response.status_code == 401, f"{method} {rule.rule} answered {response.status_code}"
+            checked += 1
+    assert checked >= 5
+
+
+def test_wrong_scope_is_forbidden(client, make_key):
+    reader = make_key(["read"])
+    response = client.post(
+        "/api/v1/people",
+        json={"kind": "technologist", "given_name": "A", "family_name": "B"},
+        headers=reader,
+    )
+    assert response.status_code == 403
+    assert "write" in response.json["message"]
+
+
+def test_unknown_and_revoked_keys_are_refused(app, client, runner, make_key):
+    assert client.get("/api/v1/people", headers={"Authorization": "Bearer nope"}).status_code == 401
+    headers = make_key(["read"])
+    assert client.get("/api/v1/people", headers=headers).status_code == 200
+    result = runner.invoke(args=["api-keys", "revoke", "test-0"])
+    assert result.exit_code == 0, result.output
+    assert client.get("/api/v1/people", headers=headers).status_code == 401
+
+
+def test_api_key_cli_prints_key_last_and_stores_only_a_hash(app, runner, client):
+    result = runner.invoke(args=["api-keys", "create", "staffing", "--scopes", "read,check"])
+    assert result.exit_code == 0, result.output
+    raw = result.stdout.strip().splitlines()[-1]
+    assert raw.startswith("reg_")
+    from registry.auth.models import ApiKey
+
+    with app.app_context():
+        stored = db.session.query(ApiKey).filter_by(name="staffing").one()
+        assert raw not in (stored.key_hash, stored.prefix)
+        assert stored.scopes == ["read", "check"]
+    assert client.get("/api/v1/people", headers={"Authorization": f"Bearer {raw}"}).status_code == 200
+    bad = runner.invoke(args=["api-keys", "create", "other", "--scopes", "read,superuser"])
+    assert bad.exit_code != 0
+    assert "superuser" in bad.output
+
+
+def test_health_and_readiness(client):
+    assert client.get("/healthz").json == {"status": "ok"}
+    ready = client.get("/readyz")
+    assert ready.status_code == 200 and ready.json["status"] == "ready"
+
+
+def test_docs_are_served_without_a_cdn(client):
+    page = client.get("/api/docs")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "https://" not in html.split("<body>")[0]
+    assert client.get("/api/docs/assets/swagger-ui-bundle.js").status_code == 200
+    spec = client.get("/api/v1/openapi.json")
+    assert spec.status_code == 200 and spec.json["openapi"].startswith("3.")
+
+
+def test_request_id_is_returned_and_recorded(client, auth):
+    response = client.post(
+        "/api/v1/people",
+        json={"kind": "physician", "given_name": "Rae", "family_name": "Chen"},
+        headers={**auth, "X-Request-Id": "req-123"},
+    )
+    assert response.status_code == 201
+    assert response.headers["X-Request-Id"] == "req-123"
+    events = client.get(
+        f"/api/v1/audit-events?entity_id={response.json['id']}", headers=auth
+    ).json
+    assert [e["request_id"] for e in events] == ["req-123"]
+    assert events[0]["actor"].startswith("api-key:")
