@@ -3,7 +3,9 @@
 
 def api_blueprints() -> list:
     """The API blueprints (imported lazily so the app factory stays cheap to import)."""
+    from registry.assignments.views import blp as assignments
     from registry.audit.views import blp as audit
     from registry.people.views import blp as people
+    from registry.qualification.views import blp as qualification
 
-    return [people, audit]
+    return [people, qualification, assignments, audit]

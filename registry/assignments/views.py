@@ -1,0 +1,80 @@
+"""REST endpoints: book a person on a case (check + reserve in one step), list, cancel."""
+
+from flask.views import MethodView
+from flask_smorest import Blueprint, abort
+
+from registry.api import paginate, requires_scope
+from registry.assignments import service
+from registry.audit.context import current_actor
+from registry.database import db
+from registry.qualification import service as qualification
+from schemas.qualification import (
+    AssignmentQuerySchema,
+    AssignmentRequestSchema,
+    AssignmentSchema,
+    CancelRequestSchema,
+)
+
+blp = Blueprint("assignments", __name__, url_prefix="/api/v1/assignments", description="Bookings")
+
+
+@blp.route("")
+class Assignments(MethodView):
+    @requires_scope("check")
+    @blp.arguments(AssignmentRequestSchema)
+    @blp.response(201, AssignmentSchema)
+    @blp.alt_response(409, description="Not qualified (or the slot was taken): body has decision")
+    def post(self, data):
+        """Book a person on a case if, and only if, they are qualified (atomic)."""
+        assignment, stored = qualification.book(
+            session=db.session,
+            person_id=data["person_id"],
+            role=data["role"],
+            case=data["case"],
+            asked_by=current_actor(),
+        )
+        db.session.commit()
+        if assignment is None:
+            abort(
+                409,
+                message="Not qualified for this case; nothing was booked.",
+                decision=qualification.decision_of(stored),
+            )
+        return service.with_decisions(session=db.session, assignments=[assignment])[0]
+
+    @requires_scope("read")
+    @blp.arguments(AssignmentQuerySchema, location="query")
+    @blp.response(200, AssignmentSchema(many=True))
+    @blp.paginate()
+    def get(self, filters, pagination_parameters):
+        """Bookings (filter person_id, facility_id, case_ref, status, from, to)."""
+        rows = paginate(db.session, service.list_statement(**filters), pagination_parameters)
+        return service.with_decisions(session=db.session, assignments=rows)
+
+
+@blp.route("/<assignment_id>")
+class AssignmentById(MethodView):
+    @requires_scope("read")
+    @blp.response(200, AssignmentSchema)
+    def get(self, assignment_id):
+        """One booking with the decision it was made on."""
+        found = service.get(session=db.session, assignment_id=assignment_id)
+        return service.with_decisions(session=db.session, assignments=[found])[0]
+
+
+@blp.route("/<assignment_id>/cancel")
+class AssignmentCancel(MethodView):
+    @requires_scope("check")
+    @blp.arguments(CancelRequestSchema, required=False)
+    @blp.response(200, AssignmentSchema)
+    def post(self, data, assignment_id):
+        """Cancel a booking; its slot is free again. Nothing is deleted."""
+        found = service.get(session=db.session, assignment_id=assignment_id)
+        service.cancel(
+            session=db.session,
+            assignment=found,
+            actor=current_actor(),
+            reason=(data or {}).get("reason"),
+        )
+        db.session.commit()
+        return service.with_decisions(session=db.session, assignments=[found])[0]

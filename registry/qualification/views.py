@@ -1,0 +1,71 @@
+"""REST endpoints: qualification checks and searches."""
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from registry.api import requires_scope
+from registry.audit.context import current_actor
+from registry.database import db
+from registry.qualification import service
+from schemas.qualification import (
+    DecisionSchema,
+    QualificationCheckRequestSchema,
+    QualificationSearchRequestSchema,
+    SearchResultSchema,
+    StoredCheckSchema,
+)
+
+blp = Blueprint(
+    "qualification", __name__, url_prefix="/api/v1", description="Is this person qualified?"
+)
+
+
+@blp.route("/qualification-checks")
+class QualificationChecks(MethodView):
+    @requires_scope("check")
+    @blp.arguments(QualificationCheckRequestSchema)
+    @blp.response(200, DecisionSchema)
+    def post(self, data):
+        """Is this person qualified for this case? Every failed requirement is listed."""
+        stored = service.check(
+            session=db.session,
+            person_id=data["person_id"],
+            role=data["role"],
+            case=data["case"],
+            asked_by=current_actor(),
+        )
+        db.session.commit()
+        return service.decision_of(stored)
+
+
+@blp.route("/qualification-checks/<check_id>")
+class QualificationCheckById(MethodView):
+    @requires_scope("read")
+    @blp.response(200, StoredCheckSchema)
+    def get(self, check_id):
+        """A stored check exactly as it was answered, with who asked."""
+        stored = service.get_check(session=db.session, check_id=check_id)
+        return {
+            **service.decision_of(stored),
+            "person_id": stored.person_id,
+            "role": stored.role,
+            "case": stored.case,
+            "asked_by": stored.asked_by,
+            "purpose": stored.purpose,
+        }
+
+
+@blp.route("/qualification-searches")
+class QualificationSearches(MethodView):
+    @requires_scope("check")
+    @blp.arguments(QualificationSearchRequestSchema)
+    @blp.response(200, SearchResultSchema)
+    def post(self, data):
+        """Who is qualified for this case? With include_unqualified, the others and why not."""
+        return service.search(
+            session=db.session,
+            role=data["role"],
+            case=data["case"],
+            include_unqualified=data["include_unqualified"],
+            asked_by=current_actor(),
+        )

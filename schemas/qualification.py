@@ -1,0 +1,135 @@
+"""Schemas of the qualification question, its answer, and bookings."""
+
+from datetime import timedelta
+
+from marshmallow import ValidationError, fields, validate, validates_schema
+
+from registry.qualification.engine import ROLES
+from schemas.base import BaseSchema, UsState, text
+
+MAX_CASE_HOURS = 72
+PAYERS = ("commercial", "medicare")
+
+
+class CaseSchema(BaseSchema):
+    """A surgical case window; never patient identifiers."""
+
+    facility_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    starts_at = fields.AwareDateTime(
+        required=True, metadata={"description": "ISO 8601 with offset"}
+    )
+    ends_at = fields.AwareDateTime(required=True, metadata={"description": "ISO 8601 with offset"})
+    modalities = fields.List(
+        fields.String(validate=validate.Length(min=1, max=40)),
+        required=True,
+        validate=validate.Length(min=1, max=20),
+    )
+    procedure = text(200, metadata={"description": "Free text, no patient data"})
+    patient_state = UsState(allow_none=True, metadata={"description": "Defaults to the facility's"})
+    remote = fields.Boolean(load_default=False)
+    supervising_physician_id = fields.String(
+        allow_none=True, validate=validate.Length(min=1, max=64)
+    )
+    payer = fields.String(load_default="commercial", validate=validate.OneOf(PAYERS))
+    case_ref = text(100, metadata={"description": "The caller's own case id"})
+
+    @validates_schema
+    def _window(self, data, **_kwargs):
+        starts, ends = data.get("starts_at"), data.get("ends_at")
+        if starts is None or ends is None:
+            return
+        if ends <= starts:
+            raise ValidationError({"ends_at": ["Must be after starts_at."]})
+        if ends - starts > timedelta(hours=MAX_CASE_HOURS):
+            raise ValidationError(
+                {"ends_at": [f"A case window may be at most {MAX_CASE_HOURS} hours long."]}
+            )
+
+
+class QualificationCheckRequestSchema(BaseSchema):
+    person_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    role = fields.String(required=True, validate=validate.OneOf(ROLES))
+    case = fields.Nested(CaseSchema, required=True)
+
+
+class QualificationSearchRequestSchema(BaseSchema):
+    role = fields.String(required=True, validate=validate.OneOf(ROLES))
+    case = fields.Nested(CaseSchema, required=True)
+    include_unqualified = fields.Boolean(load_default=False)
+
+
+class ReasonSchema(BaseSchema):
+    code = fields.String()
+    message = fields.String()
+    requirement = fields.String()
+    evidence = fields.List(fields.String())
+
+
+class DecisionSchema(BaseSchema):
+    check_id = fields.String()
+    qualified = fields.Boolean()
+    reasons = fields.List(fields.Nested(ReasonSchema))
+    warnings = fields.List(fields.Nested(ReasonSchema))
+    evidence = fields.List(
+        fields.Dict(),
+        metadata={
+            "description": "{requirement, kind, id, ...dates} for each satisfied requirement"
+        },
+    )
+    checked_at = fields.DateTime()
+
+
+class StoredCheckSchema(DecisionSchema):
+    person_id = fields.String()
+    role = fields.String()
+    case = fields.Dict()
+    asked_by = fields.String()
+    purpose = fields.String(metadata={"description": "check, or booking for a booking attempt"})
+
+
+class SearchHitSchema(BaseSchema):
+    person_id = fields.String()
+    name = fields.String()
+    warnings = fields.List(fields.Nested(ReasonSchema))
+
+
+class SearchMissSchema(BaseSchema):
+    person_id = fields.String()
+    name = fields.String()
+    reasons = fields.List(fields.Nested(ReasonSchema))
+
+
+class SearchResultSchema(BaseSchema):
+    qualified = fields.List(fields.Nested(SearchHitSchema))
+    unqualified = fields.List(fields.Nested(SearchMissSchema))
+
+
+class AssignmentRequestSchema(QualificationCheckRequestSchema):
+    """Book a person on a case: the same question as a check, answered and booked atomically."""
+
+
+class AssignmentSchema(BaseSchema):
+    id = fields.String()
+    person_id = fields.String()
+    role = fields.String()
+    case = fields.Dict()
+    status = fields.String()
+    decision = fields.Nested(DecisionSchema, allow_none=True)
+    booked_by = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    cancelled_at = fields.DateTime(allow_none=True)
+    cancelled_by = fields.String(allow_none=True)
+    cancel_reason = fields.String(allow_none=True)
+
+
+class AssignmentQuerySchema(BaseSchema):
+    person_id = fields.String(validate=validate.Length(max=64))
+    facility_id = fields.String(validate=validate.Length(max=64))
+    case_ref = fields.String(validate=validate.Length(max=100))
+    status = fields.String(validate=validate.OneOf(("booked", "cancelled")))
+    from_ = fields.AwareDateTime(data_key="from", metadata={"description": "ends after this"})
+    to = fields.AwareDateTime(metadata={"description": "starts before this"})
+
+
+class CancelRequestSchema(BaseSchema):
+    reason = text(500)

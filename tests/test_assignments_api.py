@@ -1,0 +1,135 @@
+"""Booking: check and reserve in one step, concurrency caps, cancellation, races."""
+
+import threading
+
+from registry.database import db
+from tests import factories as f
+from tests.test_qualification_api import case
+
+
+def book(client, auth, who, role, case_body):
+    return client.post(
+        "/api/v1/assignments",
+        json={"person_id": who.id, "role": role, "case": case_body},
+        headers=auth,
+    )
+
+
+def remote_network(max_cases=3):
+    where = f.facility()
+    doc = f.qualified_physician(where)
+    f.agreement(where, doc, modes=("remote", "in_person"), max_cases=max_cases)
+    db.session.commit()
+    return where, doc
+
+
+def test_booking_a_qualified_technologist_and_refusing_an_overlap(app_context, client, auth):
+    where, doc, tech = f.network()
+    first = book(client, auth, tech, "technologist", case(where))
+    assert first.status_code == 201, first.json
+    assert first.json["status"] == "booked" and first.json["decision"]["qualified"] is True
+    overlapping = case(where, starts="2026-12-01T11:00:00-06:00", ends="2026-12-01T15:00:00-06:00")
+    second = book(client, auth, tech, "technologist", overlapping)
+    assert second.status_code == 409
+    assert [r["code"] for r in second.json["decision"]["reasons"]] == ["SCHEDULE_CONFLICT"]
+    assert first.json["id"] in second.json["decision"]["reasons"][0]["evidence"]
+    adjacent = case(where, starts="2026-12-01T12:00:00-06:00", ends="2026-12-01T14:00:00-06:00")
+    assert book(client, auth, tech, "technologist", adjacent).status_code == 201
+
+
+def test_a_fourth_concurrent_remote_case_is_refused(app_context, client, auth):
+    where, doc = remote_network(max_cases=3)
+    for _ in range(3):
+        response = book(client, auth, doc, "interpreting_physician", case(where, remote=True))
+        assert response.status_code == 201, response.json
+    fourth = book(client, auth, doc, "interpreting_physician", case(where, remote=True))
+    assert fourth.status_code == 409
+    assert [r["code"] for r in fourth.json["decision"]["reasons"]] == ["CONCURRENCY_LIMIT"]
+
+
+def test_medicare_and_in_person_allow_no_overlap(app_context, client, auth):
+    where, doc = remote_network()
+    assert (
+        book(client, auth, doc, "interpreting_physician", case(where, remote=True)).status_code
+        == 201
+    )
+    medicare = book(
+        client, auth, doc, "interpreting_physician", case(where, remote=True, payer="medicare")
+    )
+    assert medicare.status_code == 409
+    in_person = book(client, auth, doc, "interpreting_physician", case(where, remote=False))
+    assert in_person.status_code == 409
+
+
+def test_cancelling_frees_the_slot_and_is_kept(app_context, client, auth):
+    where, doc = remote_network(max_cases=1)
+    first = book(client, auth, doc, "interpreting_physician", case(where, remote=True)).json
+    assert (
+        book(client, auth, doc, "interpreting_physician", case(where, remote=True)).status_code
+        == 409
+    )
+    cancelled = client.post(
+        f"/api/v1/assignments/{first['id']}/cancel", json={"reason": "case moved"}, headers=auth
+    )
+    assert cancelled.status_code == 200 and cancelled.json["status"] == "cancelled"
+    assert cancelled.json["cancel_reason"] == "case moved"
+    again = client.post(f"/api/v1/assignments/{first['id']}/cancel", headers=auth)
+    assert again.status_code == 409
+    assert (
+        book(client, auth, doc, "interpreting_physician", case(where, remote=True)).status_code
+        == 201
+    )
+    listed = client.get(f"/api/v1/assignments?person_id={doc.id}", headers=auth).json
+    assert sorted(a["status"] for a in listed) == ["booked", "cancelled"]
+
+
+def test_list_filters_by_window_and_facility(app_context, client, auth):
+    where, doc, tech = f.network()
+    book(client, auth, tech, "technologist", case(where, case_ref="OR-7"))
+    later = case(where, starts="2026-12-03T08:00:00-06:00", ends="2026-12-03T12:00:00-06:00")
+    book(client, auth, tech, "technologist", later)
+    window = client.get(
+        "/api/v1/assignments",
+        query_string={"from": "2026-12-02T00:00:00-06:00", "to": "2026-12-04T00:00:00-06:00"},
+        headers=auth,
+    ).json
+    assert [a["case"]["starts_at"][:10] for a in window] == ["2026-12-03"]
+    by_ref = client.get("/api/v1/assignments?case_ref=OR-7", headers=auth).json
+    assert len(by_ref) == 1 and by_ref[0]["case"]["case_ref"] == "OR-7"
+    assert client.get("/api/v1/assignments?from=yesterday", headers=auth).status_code == 422
+    assert client.get(f"/api/v1/assignments?facility_id={where.id}", headers=auth).json
+    assert client.get("/api/v1/assignments/unknown", headers=auth).status_code == 404
+
+
+def test_racing_bookings_for_the_last_remote_slots_book_exactly_the_cap(app, client, make_key):
+    """24 concurrent requests from 8 threads for a physician capped at 3 concurrent cases."""
+    with app.app_context():
+        where, doc = remote_network(max_cases=3)
+        body = {
+            "person_id": doc.id,
+            "role": "interpreting_physician",
+            "case": case(where, remote=True),
+        }
+    headers = make_key(["check"])
+    statuses: list[int] = []
+    lock = threading.Lock()
+    start = threading.Barrier(8)
+
+    def worker():
+        local = app.test_client()
+        start.wait()
+        for _ in range(3):
+            response = local.post("/api/v1/assignments", json=body, headers=headers)
+            with lock:
+                statuses.append(response.status_code)
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert sorted(statuses) == [201] * 3 + [409] * 21
+    with app.app_context():
+        from registry.assignments.models import Assignment
+
+        assert db.session.query(Assignment).filter_by(status="booked").count() == 3

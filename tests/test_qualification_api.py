@@ -1,0 +1,180 @@
+"""The qualification question through the API, as a staffing system asks it."""
+
+from datetime import date
+
+import pytest
+
+from registry.credentials.models import Credential
+from registry.database import db
+from registry.facilities.models import Appointment
+from tests import factories as f
+
+
+def case(where, starts="2026-12-01T08:00:00-06:00", ends="2026-12-01T12:00:00-06:00", **extra):
+    return {
+        "facility_id": where.id,
+        "starts_at": starts,
+        "ends_at": ends,
+        "modalities": ["SSEP", "TCMEP", "EMG"],
+        **extra,
+    }
+
+
+def ask(client, auth, who, role, case_body):
+    response = client.post(
+        "/api/v1/qualification-checks",
+        json={"person_id": who.id, "role": role, "case": case_body},
+        headers=auth,
+    )
+    assert response.status_code == 200, response.json
+    return response.json
+
+
+def codes(decision):
+    return sorted(r["code"] for r in decision["reasons"])
+
+
+def test_qualified_technologist_with_evidence_and_stored_check(app_context, client, auth):
+    where, doc, tech = f.network()
+    decision = ask(client, auth, tech, "technologist", case(where))
+    assert decision["qualified"] is True, decision["reasons"]
+    assert decision["reasons"] == []
+    kinds = {(e["requirement"], e["kind"]) for e in decision["evidence"]}
+    assert ("certification", "credential") in kinds
+    assert ("appointment", "appointment") in kinds
+    assert ("supervision", "agreement") in kinds
+    stored = client.get(f"/api/v1/qualification-checks/{decision['check_id']}", headers=auth)
+    assert stored.status_code == 200
+    body = stored.json
+    assert body["person_id"] == tech.id and body["role"] == "technologist"
+    assert body["asked_by"].startswith("api-key:")
+    assert body["case"]["modalities"] == ["SSEP", "TCMEP", "EMG"]
+    assert body["evidence"] == decision["evidence"]
+
+
+def test_stored_check_does_not_change_when_records_change(app_context, client, auth):
+    where, doc, tech = f.network()
+    decision = ask(client, auth, tech, "technologist", case(where))
+    cnim = db.session.query(Credential).filter_by(person_id=tech.id, type="CNIM").one()
+    cnim.status = "revoked"
+    db.session.commit()
+    assert ask(client, auth, tech, "technologist", case(where))["qualified"] is False
+    stored = client.get(f"/api/v1/qualification-checks/{decision['check_id']}", headers=auth).json
+    assert stored["qualified"] is True
+    assert stored["checked_at"] == decision["checked_at"]
+
+
+def test_cnim_lapsing_on_31_december_fails_a_case_crossing_midnight(app_context, client, auth):
+    where = f.facility()
+    doc = f.qualified_physician(where)
+    tech = f.qualified_technologist(where, cnim_expires=date(2026, 12, 31))
+    f.agreement(where, doc)
+    db.session.commit()
+    night = case(where, starts="2026-12-31T22:00:00-06:00", ends="2027-01-01T02:00:00-06:00")
+    decision = ask(client, auth, tech, "technologist", night)
+    assert codes(decision) == ["CREDENTIAL_EXPIRED"]
+    assert "2026-12-31" in decision["reasons"][0]["message"]
+    evening = case(where, starts="2026-12-31T18:00:00-06:00", ends="2026-12-31T23:59:00-06:00")
+    assert ask(client, auth, tech, "technologist", evening)["qualified"] is True
+    # 03:00 UTC on 1 January is still 31 December in Kansas City
+    utc = case(where, starts="2026-12-31T23:00:00Z", ends="2027-01-01T03:00:00Z")
+    assert ask(client, auth, tech, "technologist", utc)["qualified"] is True
+
+
+def test_remote_physician_licensed_only_in_the_neighbouring_state(app_context, client, auth):
+    where = f.facility(state="KS")
+    doc = f.qualified_physician(where, license_states=("MO",))
+    f.agreement(where, doc, modes=("remote",))
+    db.session.commit()
+    decision = ask(client, auth, doc, "interpreting_physician", case(where, remote=True))
+    assert codes(decision) == ["LICENSE_JURISDICTION"]
+    assert "KS" in " ".join(r["message"] for r in decision["reasons"])
+    # a patient in Missouri (remote interpretation is practised where the patient is)
+    mo_patient = ask(
+        client, auth, doc, "interpreting_physician", case(where, remote=True, patient_state="MO")
+    )
+    assert "LICENSE_JURISDICTION" not in codes(mo_patient)
+
+
+def test_every_failed_requirement_is_listed(app_context, client, auth):
+    where = f.facility()
+    tech = f.person("technologist")
+    f.credential(tech, "CNIM", expires_on=date(2025, 12, 31))
+    f.appointment(tech, where, status="suspended")
+    db.session.commit()
+    decision = ask(client, auth, tech, "technologist", case(where))
+    assert decision["qualified"] is False
+    assert {
+        "CREDENTIAL_EXPIRED",
+        "MISSING_CREDENTIAL",
+        "NO_APPOINTMENT",
+        "SCOPE_NOT_COVERED",
+        "NO_SUPERVISION_AGREEMENT",
+    } <= set(codes(decision))
+    for reason in decision["reasons"]:
+        assert reason["message"] and reason["requirement"]
+
+
+def test_search_lists_qualified_and_why_the_others_are_not(app_context, client, auth):
+    where, doc, tech = f.network()
+    lapsed = f.qualified_technologist(where, "Lou", "Park", cnim_expires=date(2025, 12, 31))
+    f.person("technologist", "Ina", "Active", active=False)
+    db.session.commit()
+    body = {"role": "technologist", "case": case(where), "include_unqualified": True}
+    result = client.post("/api/v1/qualification-searches", json=body, headers=auth)
+    assert result.status_code == 200
+    assert [p["person_id"] for p in result.json["qualified"]] == [tech.id]
+    assert [p["person_id"] for p in result.json["unqualified"]] == [lapsed.id]
+    assert result.json["unqualified"][0]["reasons"][0]["code"] == "CREDENTIAL_EXPIRED"
+    only = client.post(
+        "/api/v1/qualification-searches", json={**body, "include_unqualified": False}, headers=auth
+    ).json
+    assert only["unqualified"] == []
+
+
+def test_expiring_soon_is_a_warning_not_a_refusal(app_context, client, auth):
+    where, doc, tech = f.network()
+    appt = db.session.query(Appointment).filter_by(person_id=tech.id).one()
+    appt.expires_on = date(2026, 12, 15)
+    db.session.commit()
+    decision = ask(client, auth, tech, "technologist", case(where))
+    assert decision["qualified"] is True
+    assert [w["code"] for w in decision["warnings"]] == ["EXPIRES_SOON"]
+
+
+@pytest.mark.parametrize(
+    ("body", "where"),
+    [
+        ({"role": "surgeon"}, "role"),
+        ({"case": {"modalities": ["SSEP"]}}, "case"),
+        ({"person_id": "nobody"}, "person_id"),
+        ({"case_patch": {"ends_at": "2026-12-01T07:00:00-06:00"}}, "case"),
+        ({"case_patch": {"starts_at": "2026-12-01T08:00:00"}}, "case"),
+        ({"case_patch": {"modalities": ["XRAY"]}}, "case"),
+        ({"case_patch": {"facility_id": "elsewhere"}}, "case"),
+        ({"case_patch": {"patient_state": "ZZ"}}, "case"),
+        ({"case_patch": {"payer": "cash"}}, "case"),
+        ({"case_patch": {"patient_name": "Jane Doe"}}, "case"),
+    ],
+)
+def test_bad_questions_are_422_and_store_nothing(app_context, client, auth, body, where):
+    facility, doc, tech = f.network()
+    request = {"person_id": tech.id, "role": "technologist", "case": case(facility)}
+    patch = body.pop("case_patch", None)
+    request.update(body)
+    if patch:
+        request["case"] = {**request["case"], **patch}
+    response = client.post("/api/v1/qualification-checks", json=request, headers=auth)
+    assert response.status_code == 422, response.json
+    errors = response.json["errors"]
+    assert where in (errors.get("json") or errors)
+    from registry.qualification.models import QualificationCheck
+
+    assert db.session.query(QualificationCheck).count() == 0
+
+
+def test_checks_need_the_check_scope(app_context, client, make_key):
+    where, doc, tech = f.network()
+    body = {"person_id": tech.id, "role": "technologist", "case": case(where)}
+    response = client.post("/api/v1/qualification-checks", json=body, headers=make_key(["read"]))
+    assert response.status_code == 403
