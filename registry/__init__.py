@@ -117,6 +117,14 @@ def register_request_hooks(app: Flask) -> None:
         g.request_id = incoming if 0 < len(incoming) <= 64 else uuid.uuid4().hex
         set_request_id(g.request_id)
         set_actor("anonymous")
+        if (
+            request.method not in ("GET", "HEAD", "OPTIONS")
+            and db.engine.dialect.name == "sqlite"
+            and not db.session().in_transaction()
+        ):
+            # a write request takes SQLite's write lock at BEGIN, so it waits its turn (busy
+            # timeout) instead of failing when another writer got there first
+            db.session.connection(execution_options={"sqlite_immediate": True})
         if _is_api_request() and request.path not in open_paths:
             return _authenticate_api_request()
         return None
@@ -141,7 +149,7 @@ def _authenticate_api_request():
     if key is None:
         return _error(401, "The API key is unknown or revoked.")
     needed = required_scope_for(request.endpoint, request.method)
-    if needed not in key.scopes:
+    if request.endpoint is not None and needed not in key.scopes:
         return _error(403, f"This API key lacks the {needed!r} scope.")
     g.api_key = key
     set_actor(f"api-key:{key.name}")

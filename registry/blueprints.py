@@ -3,9 +3,13 @@
 
 def api_blueprints() -> list:
     """The API blueprints (imported lazily so the app factory stays cheap to import)."""
+    from registry.alerts.views import blp as alerts
+    from registry.alerts.webhook_views import blp as webhooks
     from registry.assignments.views import blp as assignments
     from registry.audit.views import blp as audit
+    from registry.auth.views import blp as whoami
+    from registry.expirations.views import blp as expirations
     from registry.people.views import blp as people
     from registry.qualification.views import blp as qualification
 
-    return [people, qualification, assignments, audit]
+    return [people, qualification, assignments, audit, whoami, expirations, alerts, webhooks]

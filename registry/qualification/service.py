@@ -8,7 +8,7 @@ from registry.assignments.models import Assignment
 from registry.audit.context import current_request_id
 from registry.credentials.models import Modality
 from registry.errors import InvalidData, NotFound
-from registry.facilities.models import Facility
+from registry.facilities.models import Appointment, Facility
 from registry.people.models import Person
 from registry.qualification import engine, loader
 from registry.qualification.models import QualificationCheck
@@ -142,9 +142,19 @@ def search(
     """Answer "who is qualified for this case?" over every active person of the role's kind."""
     policy = policy or policy_from_config()
     parsed, facility = _case(session, case)
+    people_filter = [Person.kind == loader.ROLE_KIND[role], Person.active.is_(True)]
+    if not include_unqualified:
+        # only the qualified are wanted, and nobody qualifies without an active appointment here
+        people_filter.append(
+            Person.id.in_(
+                select(Appointment.person_id).where(
+                    Appointment.facility_id == facility.id, Appointment.status == "active"
+                )
+            )
+        )
     facts = _facts_for(
         session,
-        people_filter=[Person.kind == loader.ROLE_KIND[role], Person.active.is_(True)],
+        people_filter=people_filter,
         role=role,
         case=parsed,
         facility=facility,
@@ -198,15 +208,11 @@ def book(
 ) -> tuple[Assignment | None, QualificationCheck]:
     """Check and book in one transaction; the booking exists only if the person qualified.
 
-    Starts its own transaction. The person's row is locked first (PostgreSQL ``FOR UPDATE``;
-    SQLite takes its write lock at BEGIN IMMEDIATE), so two bookings for one person are decided
-    one after the other and the second sees the first: racing requests never both take the
-    last slot.
+    The person's row is locked first (PostgreSQL ``FOR UPDATE``; on SQLite a write request's
+    transaction holds the database write lock from BEGIN IMMEDIATE), so two bookings for one
+    person are decided one after the other and the second sees the first: racing requests never
+    both take the last slot.
     """
-    if session.get_bind().dialect.name == "sqlite":
-        # start a fresh transaction that holds SQLite's write lock from its first statement
-        session.commit()
-        session.connection(execution_options={"sqlite_immediate": True})
     locked = session.execute(
         select(Person.id).where(Person.id == person_id).with_for_update()
     ).scalar_one_or_none()

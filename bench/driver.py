@@ -1,0 +1,153 @@
+"""The load driver: a separate process that calls the served app and measures each operation."""
+
+import http.client
+import json
+import random
+import sys
+import threading
+import time
+from urllib.parse import urlsplit
+
+
+def _case(facility_id, day, remote=False):
+    start = f"2026-12-{day:02d}T08:00:00-06:00"
+    end = f"2026-12-{day:02d}T12:00:00-06:00"
+    return {
+        "facility_id": facility_id,
+        "starts_at": start,
+        "ends_at": end,
+        "modalities": ["SSEP", "TCMEP", "EMG"],
+        "remote": remote,
+    }
+
+
+def operations(ids):
+    """Each operation: (name, method, path, body factory)."""
+    rng = random.Random(11)
+    facility = ids["facility_id"]
+    counter = iter(range(10**9))
+
+    def booking():
+        n = next(counter)
+        starts = 1_800_000_000 + n * 5 * 3600  # a fresh 4-hour window far in the future each time
+        from datetime import UTC, datetime, timedelta
+
+        begin = datetime.fromtimestamp(starts, UTC)
+        body = _case(facility, 1)
+        body["starts_at"] = begin.isoformat()
+        body["ends_at"] = (begin + timedelta(hours=4)).isoformat()
+        return {
+            "person_id": rng.choice(ids["technologist_ids"]),
+            "role": "technologist",
+            "case": body,
+        }
+
+    return [
+        ("trivial: GET /whoami", "GET", "/api/v1/whoami", None),
+        (
+            "GET /people/{id}",
+            "GET",
+            lambda: f"/api/v1/people/{rng.choice(ids['person_ids'])}",
+            None,
+        ),
+        (
+            "check technologist",
+            "POST",
+            "/api/v1/qualification-checks",
+            lambda: {
+                "person_id": rng.choice(ids["technologist_ids"]),
+                "role": "technologist",
+                "case": _case(facility, rng.randrange(1, 28)),
+            },
+        ),
+        (
+            "check remote physician",
+            "POST",
+            "/api/v1/qualification-checks",
+            lambda: {
+                "person_id": rng.choice(ids["physician_ids"]),
+                "role": "interpreting_physician",
+                "case": _case(facility, rng.randrange(1, 28), remote=True),
+            },
+        ),
+        (
+            "search technologists (qualified)",
+            "POST",
+            "/api/v1/qualification-searches",
+            lambda: {"role": "technologist", "case": _case(facility, rng.randrange(1, 28))},
+        ),
+        (
+            "search 5,000 technologists (+unqualified)",
+            "POST",
+            "/api/v1/qualification-searches",
+            lambda: {
+                "role": "technologist",
+                "case": _case(facility, rng.randrange(1, 28)),
+                "include_unqualified": True,
+            },
+        ),
+        ("book technologist", "POST", "/api/v1/assignments", booking),
+        ("GET /expirations?within_days=30", "GET", "/api/v1/expirations?within_days=30", None),
+    ]
+
+
+def run_operation(base, key, method, path, body, seconds, threads):
+    """Hammer one operation for ``seconds`` from ``threads`` keep-alive connections."""
+    target = urlsplit(base)
+    latencies, statuses, lock = [], {}, threading.Lock()
+    deadline = time.perf_counter() + seconds
+
+    def worker():
+        conn = http.client.HTTPConnection(target.hostname, target.port, timeout=60)
+        while time.perf_counter() < deadline:
+            url = path() if callable(path) else path
+            payload = json.dumps(body()) if callable(body) else None
+            headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+            began = time.perf_counter()
+            try:
+                conn.request(method, url, body=payload, headers=headers)
+                response = conn.getresponse()
+                response.read()
+                status = response.status
+            except (OSError, http.client.HTTPException):
+                conn.close()
+                conn = http.client.HTTPConnection(target.hostname, target.port, timeout=60)
+                status = "error"
+            elapsed = time.perf_counter() - began
+            with lock:
+                latencies.append(elapsed)
+                statuses[status] = statuses.get(status, 0) + 1
+        conn.close()
+
+    started = time.perf_counter()
+    pool = [threading.Thread(target=worker) for _ in range(threads)]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+    wall = time.perf_counter() - started
+    latencies.sort()
+    return {
+        "requests": len(latencies),
+        "rps": len(latencies) / wall,
+        "p50_ms": 1000 * latencies[len(latencies) // 2] if latencies else None,
+        "p99_ms": 1000 * latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
+        if latencies
+        else None,
+        "statuses": {str(k): v for k, v in statuses.items()},
+    }
+
+
+def main():
+    base, key, ids_file, seconds, threads = sys.argv[1:6]
+    with open(ids_file) as handle:
+        ids = json.load(handle)
+    results = []
+    for name, method, path, body in operations(ids):
+        result = run_operation(base, key, method, path, body, float(seconds), int(threads))
+        results.append({"operation": name, **result})
+    json.dump(results, sys.stdout)
+
+
+if __name__ == "__main__":
+    main()

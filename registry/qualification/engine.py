@@ -1,0 +1,971 @@
+"""The qualification rules engine: pure functions from facts to a decision.
+
+Nothing here touches the database, the clock, Flask or any I/O. The loader builds ``Facts`` for
+one person, the caller supplies the ``Case``, the ``Policy`` and the role, and ``evaluate``
+answers with a ``Decision``: every failed requirement as a ``Reason``, warnings for what lapses
+soon after the case, and the evidence that satisfied each requirement.
+
+The answer never depends on the order of the facts in their tuples: every choice among
+candidates uses a total sort key that ends with the fact's id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+__all__ = [
+    "APPOINTMENT_EXPIRED",
+    "CONCURRENCY_LIMIT",
+    "CREDENTIAL_EXPIRED",
+    "CREDENTIAL_INACTIVE",
+    "CREDENTIAL_NOT_YET_VALID",
+    "CREDENTIAL_UNVERIFIED",
+    "EXPIRES_SOON",
+    "LICENSE_JURISDICTION",
+    "MISSING_CREDENTIAL",
+    "NO_APPOINTMENT",
+    "NO_SUPERVISION_AGREEMENT",
+    "PERSON_INACTIVE",
+    "REASON_CODES",
+    "REQUIREMENTS",
+    "ROLE_MISMATCH",
+    "ROLES",
+    "SCHEDULE_CONFLICT",
+    "SCOPE_NOT_COVERED",
+    "AgreementFact",
+    "AppointmentFact",
+    "BookingFact",
+    "Case",
+    "CredentialFact",
+    "CredentialTypeFact",
+    "Decision",
+    "Evidence",
+    "FacilityFact",
+    "Facts",
+    "PersonFacts",
+    "Policy",
+    "Reason",
+    "ScopeFact",
+    "case_dates",
+    "evaluate",
+]
+
+# Reason codes (stable: callers, stored checks and the audit trail rely on them).
+PERSON_INACTIVE = "PERSON_INACTIVE"
+ROLE_MISMATCH = "ROLE_MISMATCH"
+MISSING_CREDENTIAL = "MISSING_CREDENTIAL"
+CREDENTIAL_EXPIRED = "CREDENTIAL_EXPIRED"
+CREDENTIAL_NOT_YET_VALID = "CREDENTIAL_NOT_YET_VALID"
+CREDENTIAL_INACTIVE = "CREDENTIAL_INACTIVE"
+CREDENTIAL_UNVERIFIED = "CREDENTIAL_UNVERIFIED"
+LICENSE_JURISDICTION = "LICENSE_JURISDICTION"
+NO_APPOINTMENT = "NO_APPOINTMENT"
+APPOINTMENT_EXPIRED = "APPOINTMENT_EXPIRED"
+SCOPE_NOT_COVERED = "SCOPE_NOT_COVERED"
+NO_SUPERVISION_AGREEMENT = "NO_SUPERVISION_AGREEMENT"
+SCHEDULE_CONFLICT = "SCHEDULE_CONFLICT"
+CONCURRENCY_LIMIT = "CONCURRENCY_LIMIT"
+EXPIRES_SOON = "EXPIRES_SOON"
+
+REASON_CODES = (
+    PERSON_INACTIVE,
+    ROLE_MISMATCH,
+    MISSING_CREDENTIAL,
+    CREDENTIAL_EXPIRED,
+    CREDENTIAL_NOT_YET_VALID,
+    CREDENTIAL_INACTIVE,
+    CREDENTIAL_UNVERIFIED,
+    LICENSE_JURISDICTION,
+    NO_APPOINTMENT,
+    APPOINTMENT_EXPIRED,
+    SCOPE_NOT_COVERED,
+    NO_SUPERVISION_AGREEMENT,
+    SCHEDULE_CONFLICT,
+    CONCURRENCY_LIMIT,
+)
+
+ROLES = ("technologist", "interpreting_physician")
+
+REQUIREMENTS: dict[str, tuple[str, ...]] = {
+    "technologist": (
+        "person",
+        "certification",
+        "facility_credentials",
+        "appointment",
+        "scope",
+        "supervision",
+        "schedule",
+    ),
+    "interpreting_physician": (
+        "person",
+        "board_certification",
+        "license",
+        "facility_credentials",
+        "appointment",
+        "scope",
+        "supervision",
+        "concurrency",
+    ),
+}
+
+# A remote physician's cap when no agreement qualifies (supervision has failed already then).
+DEFAULT_MAX_CONCURRENT_CASES = 3
+
+# Credentials in these states were never (or are no longer) meant to exist: treat as absent.
+_IGNORED_STATUSES = frozenset({"revoked", "entered_in_error"})
+
+_PERSON_KIND = {"technologist": "technologist", "interpreting_physician": "physician"}
+_ACTIVITY = {"technologist": "perform", "interpreting_physician": "interpret"}
+
+
+# --- facts -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CredentialTypeFact:
+    """One entry of the credential type catalogue."""
+
+    code: str
+    name: str
+    category: str
+    depends_on: str | None = None
+
+
+@dataclass(frozen=True)
+class CredentialFact:
+    """One credential a person holds (status: active|suspended|revoked|entered_in_error)."""
+
+    id: str
+    type_code: str
+    status: str
+    verified: bool
+    issued_on: date | None
+    expires_on: date | None
+    jurisdiction: str | None = None
+
+
+@dataclass(frozen=True)
+class AppointmentFact:
+    """Privileges at one facility (status: active|suspended|ended)."""
+
+    id: str
+    facility_id: str
+    status: str
+    starts_on: date
+    expires_on: date | None
+
+
+@dataclass(frozen=True)
+class ScopeFact:
+    """A scope of practice (activity: perform|interpret); facility_id None means everywhere."""
+
+    id: str
+    activity: str
+    modalities: frozenset[str]
+    facility_id: str | None
+    effective_from: date
+    effective_to: date | None
+
+
+@dataclass(frozen=True)
+class AgreementFact:
+    """A supervision agreement; empty technologist_ids covers every appointed technologist."""
+
+    id: str
+    facility_id: str
+    physician_id: str
+    technologist_ids: frozenset[str]
+    modes: frozenset[str]
+    max_concurrent_cases: int
+    effective_from: date
+    effective_to: date | None
+    active: bool
+
+
+@dataclass(frozen=True)
+class BookingFact:
+    """One booked (not cancelled) assignment of the person (payer: commercial|medicare)."""
+
+    id: str
+    role: str
+    facility_id: str
+    starts_at: datetime
+    ends_at: datetime
+    remote: bool
+    payer: str
+
+
+@dataclass(frozen=True)
+class FacilityFact:
+    """The facility where the case takes place."""
+
+    id: str
+    name: str
+    state: str
+    timezone: str
+    required_credentials: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PersonFacts:
+    """One person and everything about them the rules look at."""
+
+    id: str
+    kind: str
+    active: bool
+    name: str
+    credentials: tuple[CredentialFact, ...]
+    appointments: tuple[AppointmentFact, ...]
+    scopes: tuple[ScopeFact, ...]
+    bookings: tuple[BookingFact, ...]
+
+
+@dataclass(frozen=True)
+class Facts:
+    """Everything ``evaluate`` needs about one person at one facility."""
+
+    person: PersonFacts
+    facility: FacilityFact
+    credential_types: Mapping[str, CredentialTypeFact]
+    agreements: tuple[AgreementFact, ...]
+
+
+@dataclass(frozen=True)
+class Case:
+    """The case the person would work on; starts_at and ends_at are aware datetimes."""
+
+    facility_id: str
+    starts_at: datetime
+    ends_at: datetime
+    modalities: tuple[str, ...]
+    patient_state: str | None = None
+    remote: bool = False
+    supervising_physician_id: str | None = None
+    payer: str = "commercial"
+    procedure: str | None = None
+    case_ref: str | None = None
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The configurable parts of the rules."""
+
+    technologist_certifications: tuple[str, ...] = ("CNIM", "DABNM")
+    physician_board_certifications: tuple[str, ...] = ("ABCN", "ABPN-CN")
+    license_type: str = "MEDICAL_LICENSE"
+    warning_days: int = 30
+    accept_unverified: bool = False
+
+
+# --- the answer ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why a requirement failed (or, as a warning, what lapses soon)."""
+
+    code: str
+    message: str
+    requirement: str
+    evidence: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict:
+        """Plain JSON-ready form: ``{"code", "message", "requirement", "evidence"}``."""
+        return {
+            "code": self.code,
+            "message": self.message,
+            "requirement": self.requirement,
+            "evidence": list(self.evidence),
+        }
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One fact that satisfied a requirement; kind is credential, appointment, scope, ..."""
+
+    requirement: str
+    kind: str
+    id: str
+    details: Mapping[str, str | int | None] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        """Plain JSON-ready form: ``{"requirement", "kind", "id", **details}``."""
+        return {"requirement": self.requirement, "kind": self.kind, "id": self.id, **self.details}
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The engine's answer; qualified exactly when there are no reasons."""
+
+    qualified: bool
+    reasons: tuple[Reason, ...]
+    warnings: tuple[Reason, ...]
+    evidence: tuple[Evidence, ...]
+
+    def to_dict(self) -> dict:
+        """Plain JSON-ready form: ``{"qualified", "reasons", "warnings", "evidence"}``."""
+        return {
+            "qualified": self.qualified,
+            "reasons": [r.to_dict() for r in self.reasons],
+            "warnings": [w.to_dict() for w in self.warnings],
+            "evidence": [e.to_dict() for e in self.evidence],
+        }
+
+
+# --- public functions ------------------------------------------------------------------------
+
+
+def case_dates(case: Case, timezone: str) -> tuple[date, date]:
+    """Return the first and last local date of the case window in ``timezone``.
+
+    A case ending exactly at local midnight does not touch the next day; a case crossing
+    midnight covers both dates. Raises ValueError on naive datetimes or an unknown zone.
+    """
+    zone = _zone(timezone)
+    if case.starts_at.tzinfo is None or case.ends_at.tzinfo is None:
+        raise ValueError("case starts_at and ends_at must be timezone-aware")
+    local_start = case.starts_at.astimezone(zone)
+    local_end = case.ends_at.astimezone(zone)
+    first = local_start.date()
+    last = local_end.date()
+    if case.ends_at > case.starts_at and local_end.time() == time(0, 0):
+        last -= timedelta(days=1)
+    return first, max(first, last)
+
+
+def evaluate(facts: Facts, role: str, case: Case, policy: Policy) -> Decision:
+    """Decide whether the person in ``facts`` is qualified for ``role`` on ``case``.
+
+    Every requirement of the role is checked (not just up to the first failure). Raises
+    ValueError for an unknown role or an inconsistent case.
+    """
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}; expected one of {', '.join(ROLES)}")
+    if case.facility_id != facts.facility.id:
+        raise ValueError("case.facility_id does not match the facility in the facts")
+    first, last = case_dates(case, facts.facility.timezone)
+    if case.ends_at <= case.starts_at:
+        raise ValueError("case ends_at must be after starts_at")
+    return _Evaluation(facts, role, case, policy, first, last).run()
+
+
+# --- internals -------------------------------------------------------------------------------
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {name!r}") from exc
+
+
+def _end_ordinal(end: date | None) -> int:
+    """Sortable end date where None (open-ended) is the latest of all."""
+    return (end or date.max).toordinal()
+
+
+def _start_ordinal(start: date | None) -> int:
+    """Sortable start date where None (no start) is the earliest of all."""
+    return (start or date.min).toordinal()
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _unique(items: Iterable[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(items))
+
+
+def _overlaps(booking: BookingFact, case: Case) -> bool:
+    # Half-open windows: a booking ending exactly when the case starts is no overlap.
+    return booking.starts_at < case.ends_at and booking.ends_at > case.starts_at
+
+
+def _booking_key(booking: BookingFact) -> tuple:
+    return (booking.starts_at, booking.ends_at, booking.id)
+
+
+@dataclass
+class _TypeCheck:
+    """The result of checking one credential type (and what it depends on) for the window."""
+
+    code: str
+    valid: bool
+    # When valid: the chosen credential and, after it, those of its dependencies.
+    chain: tuple[CredentialFact, ...] = ()
+    # When not valid: (code, message, evidence ids) per failure; the requirement is added later.
+    failures: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
+    # The person holds a credential of this very type (revoked / in error ones do not count).
+    has_candidate: bool = False
+
+
+class _Evaluation:
+    """One run of the rules; collects reasons, warnings and evidence in requirement order."""
+
+    def __init__(
+        self,
+        facts: Facts,
+        role: str,
+        case: Case,
+        policy: Policy,
+        first: date,
+        last: date,
+    ) -> None:
+        self.facts = facts
+        self.person = facts.person
+        self.facility = facts.facility
+        self.role = role
+        self.case = case
+        self.policy = policy
+        self.first = first
+        self.last = last
+        self.tz = facts.facility.timezone
+        self.reasons: list[Reason] = []
+        self.warnings: list[Reason] = []
+        self.evidence: list[Evidence] = []
+        self._type_cache: dict[str, _TypeCheck] = {}
+        self.cap = DEFAULT_MAX_CONCURRENT_CASES
+
+    def run(self) -> Decision:
+        for requirement in REQUIREMENTS[self.role]:
+            getattr(self, f"_check_{requirement}")(requirement)
+        return Decision(
+            qualified=not self.reasons,
+            reasons=tuple(self.reasons),
+            warnings=tuple(self.warnings),
+            evidence=tuple(self.evidence),
+        )
+
+    # -- recording ----------------------------------------------------------------------------
+
+    def _fail(self, requirement: str, code: str, message: str, ids: Iterable[str] = ()) -> None:
+        self.reasons.append(Reason(code, message, requirement, tuple(ids)))
+
+    def _support(
+        self,
+        requirement: str,
+        kind: str,
+        fact_id: str,
+        details: dict[str, str | int | None],
+        end: date | None = None,
+        label: str = "",
+    ) -> None:
+        """Record satisfying evidence, and a warning when it lapses soon after the case."""
+        self.evidence.append(Evidence(requirement, kind, fact_id, details))
+        if end is None:
+            return
+        days_after = (end - self.last).days
+        if 0 <= days_after <= self.policy.warning_days:
+            when = (
+                "on the last day of the case"
+                if days_after == 0
+                else f"{_plural(days_after, 'day')} after the case ends on {self.last}"
+            )
+            self.warnings.append(
+                Reason(EXPIRES_SOON, f"{label} expires {end}, {when}.", requirement, (fact_id,))
+            )
+
+    # -- labels -------------------------------------------------------------------------------
+
+    def _type_label(self, code: str) -> str:
+        ctype = self.facts.credential_types.get(code)
+        if ctype is None:
+            return f"{code} credential"
+        if ctype.category == "license":
+            return ctype.name
+        return f"{code} {ctype.category.replace('_', ' ')}"
+
+    def _credential_label(self, cred: CredentialFact) -> str:
+        label = self._type_label(cred.type_code)
+        if cred.jurisdiction:
+            label = f"{label} in {cred.jurisdiction}"
+        return label
+
+    def _window(self) -> str:
+        if self.first == self.last:
+            return f"on {self.first} ({self.tz})"
+        return f"from {self.first} to {self.last} ({self.tz})"
+
+    # -- credentials --------------------------------------------------------------------------
+
+    def _credential_failures(self, cred: CredentialFact) -> list[tuple[str, str]]:
+        """Every way one credential falls short of valid for the window, as (code, message)."""
+        label = self._credential_label(cred)
+        out: list[tuple[str, str]] = []
+        if cred.status != "active":
+            out.append((CREDENTIAL_INACTIVE, f"{label} is {cred.status}."))
+        if not cred.verified and not self.policy.accept_unverified:
+            out.append((CREDENTIAL_UNVERIFIED, f"{label} has not been verified."))
+        if cred.issued_on is not None and cred.issued_on > self.first:
+            out.append(
+                (
+                    CREDENTIAL_NOT_YET_VALID,
+                    f"{label} is issued on {cred.issued_on}, after the case starts on "
+                    f"{self.first} ({self.tz}).",
+                )
+            )
+        if cred.expires_on is not None and cred.expires_on < self.last:
+            out.append(
+                (
+                    CREDENTIAL_EXPIRED,
+                    f"{label} expires {cred.expires_on}, before the case ends on "
+                    f"{self.last} ({self.tz}).",
+                )
+            )
+        return out
+
+    def _is_valid(self, cred: CredentialFact) -> bool:
+        return not self._credential_failures(cred)
+
+    def _closeness_key(self, cred: CredentialFact) -> tuple:
+        """Sort key: the candidate closest to valid comes first."""
+        return (
+            cred.status != "active",
+            not cred.verified and not self.policy.accept_unverified,
+            -_end_ordinal(cred.expires_on),
+            cred.issued_on is not None and cred.issued_on > self.first,
+            _start_ordinal(cred.issued_on),
+            cred.id,
+        )
+
+    def _candidates(self, code: str) -> list[CredentialFact]:
+        return [
+            c
+            for c in self.person.credentials
+            if c.type_code == code and c.status not in _IGNORED_STATUSES
+        ]
+
+    def _check_type(
+        self,
+        code: str,
+        candidates: list[CredentialFact] | None = None,
+        visiting: frozenset[str] = frozenset(),
+    ) -> _TypeCheck:
+        """Check one credential type, including what it depends on (recursively)."""
+        cacheable = candidates is None and not visiting
+        if cacheable and code in self._type_cache:
+            return self._type_cache[code]
+        if candidates is None:
+            candidates = self._candidates(code)
+        ctype = self.facts.credential_types.get(code)
+        dependency: _TypeCheck | None = None
+        # A cycle in the catalogue is a data error; stop following it rather than loop forever.
+        if ctype is not None and ctype.depends_on and ctype.depends_on not in visiting | {code}:
+            dependency = self._check_type(ctype.depends_on, visiting=visiting | {code})
+        valid = sorted(
+            (c for c in candidates if self._is_valid(c)),
+            key=lambda c: (-_end_ordinal(c.expires_on), _start_ordinal(c.issued_on), c.id),
+        )
+        failures: list[tuple[str, str, tuple[str, ...]]] = []
+        if not candidates:
+            failures.append((MISSING_CREDENTIAL, f"No {self._type_label(code)} on file.", ()))
+        elif not valid:
+            closest = min(candidates, key=self._closeness_key)
+            failures.extend(
+                (fcode, message, (closest.id,))
+                for fcode, message in self._credential_failures(closest)
+            )
+        if dependency is not None and not dependency.valid:
+            needed_by = f" {code} is only valid while {dependency.code} is."
+            failures.extend(
+                (fcode, message + needed_by, ids) for fcode, message, ids in dependency.failures
+            )
+        if failures:
+            result = _TypeCheck(
+                code, False, failures=tuple(failures), has_candidate=bool(candidates)
+            )
+        else:
+            chain = (valid[0], *(dependency.chain if dependency else ()))
+            result = _TypeCheck(code, True, chain=chain, has_candidate=True)
+        if cacheable:
+            self._type_cache[code] = result
+        return result
+
+    def _support_chain(self, requirement: str, chain: Iterable[CredentialFact]) -> None:
+        for cred in chain:
+            self._support(
+                requirement,
+                "credential",
+                cred.id,
+                {
+                    "type": cred.type_code,
+                    "issued_on": _iso(cred.issued_on),
+                    "expires_on": _iso(cred.expires_on),
+                    "jurisdiction": cred.jurisdiction,
+                },
+                end=cred.expires_on,
+                label=self._credential_label(cred),
+            )
+
+    def _fail_type(self, requirement: str, check: _TypeCheck) -> None:
+        for code, message, ids in check.failures:
+            self._fail(requirement, code, message, ids)
+
+    def _check_accepted_set(self, requirement: str, accepted: tuple[str, ...], what: str) -> None:
+        """Satisfied when any accepted type is fully valid; else reasons for those held."""
+        accepted = _unique(accepted)
+        checks = [self._check_type(code) for code in accepted]
+        valid = [(i, c) for i, c in enumerate(checks) if c.valid]
+        if valid:
+            # Prefer the option that stays valid longest (fewest warnings), then policy order.
+            _, best = min(
+                valid, key=lambda ic: (-min(_end_ordinal(c.expires_on) for c in ic[1].chain), ic[0])
+            )
+            self._support_chain(requirement, best.chain)
+            return
+        held = [c for c in checks if c.has_candidate]
+        if not held:
+            self._fail(
+                requirement,
+                MISSING_CREDENTIAL,
+                f"No {what} on file (accepted: {', '.join(accepted) or 'none configured'}).",
+            )
+            return
+        for check in held:
+            self._fail_type(requirement, check)
+
+    # -- requirements -------------------------------------------------------------------------
+
+    def _check_person(self, requirement: str) -> None:
+        failed = False
+        if not self.person.active:
+            failed = True
+            self._fail(
+                requirement,
+                PERSON_INACTIVE,
+                f"{self.person.name} is not active in the registry.",
+                (self.person.id,),
+            )
+        expected = _PERSON_KIND[self.role]
+        if self.person.kind != expected:
+            failed = True
+            self._fail(
+                requirement,
+                ROLE_MISMATCH,
+                f"{self.person.name} is a {self.person.kind}; the "
+                f"{self.role.replace('_', ' ')} role needs a {expected}.",
+                (self.person.id,),
+            )
+        if not failed:
+            self._support(requirement, "person", self.person.id, {"name": self.person.name})
+
+    def _check_certification(self, requirement: str) -> None:
+        self._check_accepted_set(
+            requirement, self.policy.technologist_certifications, "technologist certification"
+        )
+
+    def _check_board_certification(self, requirement: str) -> None:
+        self._check_accepted_set(
+            requirement, self.policy.physician_board_certifications, "board certification"
+        )
+
+    def _patient_state(self) -> str:
+        return (self.case.patient_state or self.facility.state).upper()
+
+    def _check_license(self, requirement: str) -> None:
+        code = self.policy.license_type
+        state = self._patient_state()
+        held = self._candidates(code)
+        here = [c for c in held if (c.jurisdiction or "").upper() == state]
+        if here:
+            check = self._check_type(code, candidates=here)
+            if check.valid:
+                self._support_chain(requirement, check.chain)
+            else:
+                self._fail_type(requirement, check)
+            return
+        if held:
+            states = sorted({(c.jurisdiction or "no state").upper() for c in held})
+            ids = [c.id for c in sorted(held, key=lambda c: ((c.jurisdiction or ""), c.id))]
+            self._fail(
+                requirement,
+                LICENSE_JURISDICTION,
+                f"The patient is in {state}, but {self.person.name} holds a "
+                f"{self._type_label(code).lower()} only in {', '.join(states)}.",
+                ids,
+            )
+            return
+        self._fail(
+            requirement,
+            MISSING_CREDENTIAL,
+            f"No {self._type_label(code).lower()} on file (the patient is in {state}).",
+        )
+
+    def _check_facility_credentials(self, requirement: str) -> None:
+        for code in _unique(self.facility.required_credentials):
+            check = self._check_type(code)
+            if check.valid:
+                self._support_chain(requirement, check.chain)
+                continue
+            if not check.has_candidate:
+                self._fail(
+                    requirement,
+                    MISSING_CREDENTIAL,
+                    f"{self.facility.name} requires {self._type_label(code)}; none on file.",
+                    (),
+                )
+                # The dependency reasons of a missing type would only repeat the point.
+                continue
+            self._fail_type(requirement, check)
+
+    def _check_appointment(self, requirement: str) -> None:
+        name = self.facility.name
+        here = [a for a in self.person.appointments if a.facility_id == self.facility.id]
+        covering = sorted(
+            (
+                a
+                for a in here
+                if a.status == "active"
+                and a.starts_on <= self.first
+                and (a.expires_on is None or a.expires_on >= self.last)
+            ),
+            key=lambda a: (-_end_ordinal(a.expires_on), a.starts_on, a.id),
+        )
+        lapse = self._license_lapse() if self.role == "interpreting_physician" else None
+        if not here:
+            self._fail(requirement, NO_APPOINTMENT, f"No appointment at {name} on file.")
+        elif not covering:
+            active = [a for a in here if a.status == "active"]
+            if active:
+                closest = min(
+                    active, key=lambda a: (-_end_ordinal(a.expires_on), a.starts_on, a.id)
+                )
+                if closest.expires_on is not None and closest.expires_on < self.last:
+                    message = (
+                        f"Appointment at {name} expires {closest.expires_on}, before the case "
+                        f"ends on {self.last} ({self.tz})."
+                    )
+                else:
+                    message = (
+                        f"Appointment at {name} starts on {closest.starts_on}, after the case "
+                        f"starts on {self.first} ({self.tz})."
+                    )
+                self._fail(requirement, APPOINTMENT_EXPIRED, message, (closest.id,))
+            else:
+                closest = min(here, key=lambda a: (-_end_ordinal(a.expires_on), a.status, a.id))
+                self._fail(
+                    requirement,
+                    NO_APPOINTMENT,
+                    f"Appointment at {name} is {closest.status}.",
+                    (closest.id,),
+                )
+        if lapse is not None:
+            lapsed_on, ids = lapse
+            self._fail(
+                requirement,
+                APPOINTMENT_EXPIRED,
+                f"Privileges at {name} are suspended since {lapsed_on + timedelta(days=1)}: "
+                f"the {self._type_label(self.policy.license_type).lower()} in "
+                f"{self.facility.state.upper()} lapsed on {lapsed_on}.",
+                ids,
+            )
+        if covering and lapse is None:
+            appointment = covering[0]
+            self._support(
+                requirement,
+                "appointment",
+                appointment.id,
+                {
+                    "facility_id": appointment.facility_id,
+                    "status": appointment.status,
+                    "starts_on": _iso(appointment.starts_on),
+                    "expires_on": _iso(appointment.expires_on),
+                },
+                end=appointment.expires_on,
+                label=f"Appointment at {name}",
+            )
+
+    def _license_lapse(self) -> tuple[date, tuple[str, ...]] | None:
+        """When every license in the facility's state lapsed before the case ends: the last
+        lapse date and the license ids; privileges are suspended from the day after."""
+        state = self.facility.state.upper()
+        licenses = [
+            c
+            for c in self._candidates(self.policy.license_type)
+            if (c.jurisdiction or "").upper() == state
+        ]
+        if not licenses:
+            return None
+        if any(c.expires_on is None or c.expires_on >= self.last for c in licenses):
+            return None
+        lapsed_on = max(c.expires_on for c in licenses if c.expires_on is not None)
+        return lapsed_on, tuple(sorted(c.id for c in licenses))
+
+    def _check_scope(self, requirement: str) -> None:
+        activity = _ACTIVITY[self.role]
+        wanted = _unique(self.case.modalities)
+
+        def applies(s: ScopeFact) -> bool:
+            return (
+                s.activity == activity
+                and (s.facility_id is None or s.facility_id == self.facility.id)
+                and s.effective_from <= self.first
+                and (s.effective_to is None or s.effective_to >= self.last)
+            )
+
+        matching = sorted(
+            (s for s in self.person.scopes if applies(s)),
+            key=lambda s: (s.effective_from, _end_ordinal(s.effective_to), s.id),
+        )
+        covered = frozenset().union(*(s.modalities for s in matching))
+        missing = [m for m in wanted if m not in covered]
+        if not matching or missing:
+            near = sorted(
+                s.id
+                for s in self.person.scopes
+                if s.activity == activity
+                and not applies(s)
+                and (not missing or s.modalities & set(missing))
+            )
+            what = ", ".join(missing) if missing else "any modality"
+            message = (
+                f"No scope of practice to {activity} {what} at {self.facility.name} "
+                f"{self._window()}."
+            )
+            if near:
+                message += (
+                    " A scope on file covers it but applies to another facility or "
+                    "is not in effect for the whole case."
+                )
+            ids = sorted({*(s.id for s in matching), *near})
+            self._fail(requirement, SCOPE_NOT_COVERED, message, ids)
+            return
+        for s in matching:
+            if wanted and not s.modalities & set(wanted):
+                continue
+            self._support(
+                requirement,
+                "scope",
+                s.id,
+                {
+                    "activity": s.activity,
+                    "modalities": ",".join(sorted(s.modalities)),
+                    "facility_id": s.facility_id,
+                    "effective_from": _iso(s.effective_from),
+                    "effective_to": _iso(s.effective_to),
+                },
+            )
+
+    def _check_supervision(self, requirement: str) -> None:
+        here = [a for a in self.facts.agreements if a.facility_id == self.facility.id]
+        if self.role == "technologist":
+            physician = self.case.supervising_physician_id
+            candidates = [
+                a
+                for a in here
+                if (not a.technologist_ids or self.person.id in a.technologist_ids)
+                and (physician is None or a.physician_id == physician)
+            ]
+            mode = None
+            nobody = f"No supervision agreement at {self.facility.name} covers {self.person.name}"
+            if physician is not None:
+                nobody += f" with physician {physician}"
+        else:
+            candidates = [a for a in here if a.physician_id == self.person.id]
+            mode = "remote" if self.case.remote else "in_person"
+            nobody = f"No supervision agreement at {self.facility.name} names {self.person.name}"
+
+        def problems(a: AgreementFact) -> list[str]:
+            out = []
+            if not a.active:
+                out.append("is not active")
+            if a.effective_from > self.first:
+                out.append(f"starts on {a.effective_from}, after the case starts on {self.first}")
+            if a.effective_to is not None and a.effective_to < self.last:
+                out.append(f"ends on {a.effective_to}, before the case ends on {self.last}")
+            if mode is not None and mode not in a.modes:
+                out.append(f"does not allow {mode.replace('_', ' ')} interpretation")
+            return out
+
+        issues = {a.id: problems(a) for a in candidates}
+
+        def order(a: AgreementFact) -> tuple:
+            return (len(issues[a.id]), -_end_ordinal(a.effective_to), a.effective_from, a.id)
+
+        satisfying = sorted((a for a in candidates if not issues[a.id]), key=order)
+        if not satisfying:
+            if not candidates:
+                self._fail(requirement, NO_SUPERVISION_AGREEMENT, f"{nobody}.")
+                return
+            closest = min(candidates, key=order)
+            dated = closest.effective_from > self.first or (
+                closest.effective_to is not None and closest.effective_to < self.last
+            )
+            self._fail(
+                requirement,
+                NO_SUPERVISION_AGREEMENT,
+                f"Supervision agreement at {self.facility.name} with physician "
+                f"{closest.physician_id} {' and '.join(issues[closest.id])}"
+                + (f" ({self.tz})." if dated else "."),
+                (closest.id,),
+            )
+            return
+        self.cap = max(a.max_concurrent_cases for a in satisfying)
+        best = satisfying[0]
+        self._support(
+            requirement,
+            "agreement",
+            best.id,
+            {
+                "facility_id": best.facility_id,
+                "physician_id": best.physician_id,
+                "modes": ",".join(sorted(best.modes)),
+                "max_concurrent_cases": best.max_concurrent_cases,
+                "effective_from": _iso(best.effective_from),
+                "effective_to": _iso(best.effective_to),
+            },
+            end=best.effective_to,
+            label=f"Supervision agreement at {self.facility.name} with physician "
+            f"{best.physician_id}",
+        )
+
+    def _overlapping(self) -> list[BookingFact]:
+        return sorted(
+            (b for b in self.person.bookings if _overlaps(b, self.case)), key=_booking_key
+        )
+
+    def _check_schedule(self, requirement: str) -> None:
+        overlapping = self._overlapping()
+        if overlapping:
+            self._fail(
+                requirement,
+                SCHEDULE_CONFLICT,
+                f"{self.person.name} is already booked on "
+                f"{_plural(len(overlapping), 'case')} overlapping this one.",
+                [b.id for b in overlapping],
+            )
+
+    def _check_concurrency(self, requirement: str) -> None:
+        overlapping = self._overlapping()
+        if not overlapping:
+            return
+        ids = [b.id for b in overlapping]
+        booked = _plural(len(overlapping), "overlapping case")
+        if self.case.payer == "medicare":
+            message = f"Medicare cases allow no overlap; {self.person.name} has {booked}."
+        elif not self.case.remote:
+            message = (
+                f"An in-person physician monitors one case at a time; "
+                f"{self.person.name} has {booked}."
+            )
+        elif any(not b.remote or b.payer == "medicare" for b in overlapping):
+            message = (
+                f"{self.person.name} has an overlapping in-person or Medicare case, "
+                f"which allows no other case at the same time."
+            )
+        elif len(overlapping) >= self.cap:
+            message = (
+                f"{self.person.name} has {booked}; the supervision agreement allows at most "
+                f"{self.cap} at once."
+            )
+        else:
+            return
+        self._fail(requirement, CONCURRENCY_LIMIT, message, ids)

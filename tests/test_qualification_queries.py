@@ -1,0 +1,69 @@
+"""The loader fetches facts in a fixed number of queries, however many candidates there are."""
+
+from contextlib import contextmanager
+
+from sqlalchemy import event
+
+from registry.database import db
+from registry.qualification import service
+from tests import factories as f
+from tests.test_qualification_api import case
+
+
+@contextmanager
+def counting_queries():
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+
+
+def _search(where):
+    body = case(where)
+    from schemas.qualification import CaseSchema
+
+    return service.search(
+        session=db.session,
+        role="technologist",
+        case=CaseSchema().load(body),
+        include_unqualified=True,
+        asked_by="test",
+    )
+
+
+def test_search_query_count_does_not_grow_with_candidates(app_context):
+    where, doc, tech = f.network()
+    with counting_queries() as few:
+        result = _search(where)
+    assert len(result["qualified"]) == 1
+    for i in range(25):
+        f.qualified_technologist(where, f"T{i}", f"Tech{i:02d}")
+    db.session.commit()
+    with counting_queries() as many:
+        result = _search(where)
+    assert len(result["qualified"]) == 26
+    assert len(many) == len(few)
+    assert len(many) <= 12, many
+
+
+def test_single_check_uses_a_fixed_small_number_of_queries(app_context):
+    where, doc, tech = f.network()
+    from schemas.qualification import CaseSchema
+
+    parsed = CaseSchema().load(case(where))
+    with counting_queries() as statements:
+        decision = service.decide(
+            session=db.session,
+            person_id=tech.id,
+            role="technologist",
+            case_data=parsed,
+            policy=service.policy_from_config(),
+        )
+    assert decision.qualified
+    assert len(statements) <= 12, statements
