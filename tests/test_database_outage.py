@@ -1,0 +1,219 @@
+"""The app outlives its database: 503s while PostgreSQL is away, recovery without a restart.
+
+Restarting the shared PostgreSQL server would break other people's tests, so a restart is
+played out two ways that touch only this suite's database: its backends are terminated
+server-side (what a restart does to open connections), and a TCP link between the app and the
+server is cut and restored (the server gone, then back on the same address). The tests that need
+a real server exist only when TEST_DATABASE_URL is PostgreSQL (CI's PostgreSQL pass); the
+unreachable-server tests run everywhere.
+"""
+
+import contextlib
+import os
+import socket
+import threading
+import time
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from registry import create_app
+from registry.database import db, make_engine
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
+POSTGRES = TEST_DATABASE_URL.startswith("postgresql")
+PERSON = {"kind": "technologist", "given_name": "Casey", "family_name": "Outage"}
+
+
+@pytest.fixture
+def build_app(tmp_path):
+    """Build extra apps on other database URLs; the shared test database is re-bound after."""
+    engine = db.engine  # create_app() re-binds the process-wide session to its own database
+
+    def _build(url: str, **config):
+        return create_app(
+            {"TESTING": True, "DATABASE_URL": url, "REGISTRY_VAR_DIR": str(tmp_path), **config}
+        )
+
+    yield _build
+    db.session.remove()
+    if db.engine is not engine:
+        db.engine.dispose()
+    db.engine = engine
+    db.session.configure(bind=engine)
+
+
+def _timed(call):
+    started = time.monotonic()
+    response = call()
+    return response, time.monotonic() - started
+
+
+def _assert_clean_503(response):
+    assert response.status_code == 503
+    assert response.json["code"] == 503
+    assert response.json["status"] == "Service Unavailable"
+    assert "database" in response.json["message"]
+    assert response.headers["X-Request-Id"]
+
+
+def test_unreachable_database_answers_503_quickly(build_app):
+    client = build_app("postgresql://postgres@127.0.0.1:1/x").test_client()
+    headers = {"Authorization": "Bearer reg_00000000_unknown"}
+
+    assert client.get("/healthz").status_code == 200
+    ready, elapsed = _timed(lambda: client.get("/readyz"))
+    assert ready.status_code == 503 and elapsed < 2
+    assert ready.json["status"] == "unavailable"
+
+    listing, elapsed = _timed(lambda: client.get("/api/v1/people", headers=headers))
+    _assert_clean_503(listing)
+    assert elapsed < 2
+    write, elapsed = _timed(lambda: client.post("/api/v1/people", json=PERSON, headers=headers))
+    _assert_clean_503(write)
+    assert elapsed < 2
+
+
+def test_silent_database_times_out_instead_of_hanging(build_app):
+    # a server that accepts TCP but never speaks, like a host that went away mid-handshake
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(16)
+    port = silent.getsockname()[1]
+    try:
+        client = build_app(f"postgresql://postgres@127.0.0.1:{port}/x", DB_CONNECT_TIMEOUT=1)
+        client = client.test_client()
+        ready, elapsed = _timed(lambda: client.get("/readyz"))
+        assert ready.status_code == 503 and elapsed < 5
+        headers = {"Authorization": "Bearer reg_00000000_unknown"}
+        listing, elapsed = _timed(lambda: client.get("/api/v1/people", headers=headers))
+        _assert_clean_503(listing)
+        assert elapsed < 5
+    finally:
+        silent.close()
+
+
+class DatabaseLink:
+    """A TCP relay to PostgreSQL that a test cuts (server gone) and restores (server back)."""
+
+    def __init__(self, host: str, port: int):
+        self.upstream = (host, port)
+        self.port = 0
+        self._listener: socket.socket | None = None
+        self._open_sockets: set[socket.socket] = set()
+        self._lock = threading.Lock()
+
+    def restore(self) -> None:
+        """Listen again on the same port and relay new connections to the server."""
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(64)
+        self.port = listener.getsockname()[1]
+        self._listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def cut(self) -> None:
+        """Refuse new connections and drop every open one."""
+        if self._listener is not None:
+            _close(self._listener)
+            self._listener = None
+        with self._lock:
+            for sock in self._open_sockets:
+                _close(sock)
+            self._open_sockets.clear()
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+                server = socket.create_connection(self.upstream, timeout=5)
+            except OSError:
+                return
+            server.settimeout(None)
+            with self._lock:
+                self._open_sockets.update((client, server))
+            for source, target in ((client, server), (server, client)):
+                threading.Thread(target=_pump, args=(source, target), daemon=True).start()
+
+
+def _pump(source: socket.socket, target: socket.socket) -> None:
+    try:
+        while data := source.recv(65536):
+            target.sendall(data)
+    except OSError:
+        pass
+    finally:
+        _close(source)
+        _close(target)
+
+
+def _close(sock: socket.socket) -> None:
+    # shutdown() first: on Linux it wakes a thread blocked in accept() or recv()
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+    sock.close()
+
+
+if POSTGRES:
+
+    def test_requests_recover_after_the_server_drops_every_connection(client, auth):
+        assert client.get("/api/v1/people", headers=auth).status_code == 200
+        assert client.post("/api/v1/people", json=PERSON, headers=auth).status_code == 201
+
+        # what a PostgreSQL restart does to the app's pooled connections
+        outsider = make_engine(TEST_DATABASE_URL)
+        try:
+            with outsider.begin() as conn:
+                terminated = conn.execute(
+                    text(
+                        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                        "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    )
+                ).scalar_one()
+        finally:
+            outsider.dispose()
+        assert terminated >= 1
+
+        listing = client.get("/api/v1/people", headers=auth)
+        assert listing.status_code == 200
+        assert [p["family_name"] for p in listing.json] == ["Outage"]
+        assert client.post("/api/v1/people", json=PERSON, headers=auth).status_code == 201
+        assert client.get("/readyz").status_code == 200
+
+    def test_app_answers_503_while_the_server_is_away_and_recovers_by_itself(app, build_app):
+        from registry.auth import keys
+
+        url = make_url(TEST_DATABASE_URL)
+        link = DatabaseLink(url.host or "127.0.0.1", url.port or 5432)
+        link.restore()
+        linked = build_app(
+            url.set(drivername="postgresql", host="127.0.0.1", port=link.port).render_as_string(
+                hide_password=False
+            )
+        )
+        with linked.app_context():
+            _, raw = keys.create(session=db.session, name="outage", scopes=["read", "write"])
+            db.session.commit()
+        headers = {"Authorization": f"Bearer {raw}"}
+        client = linked.test_client()
+        try:
+            assert client.get("/readyz").status_code == 200
+            assert client.get("/api/v1/people", headers=headers).status_code == 200
+
+            link.cut()
+            ready, elapsed = _timed(lambda: client.get("/readyz"))
+            assert ready.status_code == 503 and elapsed < 5
+            listing, elapsed = _timed(lambda: client.get("/api/v1/people", headers=headers))
+            _assert_clean_503(listing)
+            assert elapsed < 5
+            write = client.post("/api/v1/people", json=PERSON, headers=headers)
+            _assert_clean_503(write)
+
+            link.restore()  # the server is back on the same address; the app is not restarted
+            assert client.get("/readyz").status_code == 200
+            assert client.get("/api/v1/people", headers=headers).json == []
+            assert client.post("/api/v1/people", json=PERSON, headers=headers).status_code == 201
+        finally:
+            link.cut()
