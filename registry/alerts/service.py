@@ -1,0 +1,83 @@
+"""Alerts (the outbox of expiration notices) and webhook subscriptions."""
+
+import secrets
+
+from sqlalchemy import select
+
+from registry import clock
+from registry.alerts.models import Alert, Webhook
+from registry.errors import Conflict, NotFound
+
+
+def get(*, session, alert_id: str) -> Alert:
+    """The alert with this id, or NotFound."""
+    alert = session.get(Alert, alert_id) if alert_id and len(alert_id) <= 64 else None
+    if alert is None:
+        raise NotFound(f"alert {alert_id!r} not found")
+    return alert
+
+
+def search_statement(*, status=None, channel=None, person_id=None, item_id=None):
+    """The filtered select behind the alert list, newest first."""
+    stmt = select(Alert)
+    if status:
+        stmt = stmt.where(Alert.status == status)
+    if channel:
+        stmt = stmt.where(Alert.channel == channel)
+    if person_id:
+        stmt = stmt.where(Alert.person_id == person_id)
+    if item_id:
+        stmt = stmt.where(Alert.item_id == item_id)
+    return stmt.order_by(Alert.created_at.desc(), Alert.id)
+
+
+def retry(*, session, alert: Alert) -> Alert:
+    """Put a failed alert back in the outbox to be sent now, with a fresh series of attempts.
+
+    Only failed alerts: a pending one is already queued (and may be on its way right now),
+    a sent one has arrived.
+    """
+    if alert.status != "failed":
+        raise Conflict(
+            f"only a failed alert can be retried; this one is {alert.status}",
+            errors={"status": [f"Is {alert.status!r}, not 'failed'."]},
+        )
+    alert.status = "pending"
+    alert.attempts = 0
+    alert.next_attempt_at = clock.now()
+    session.flush()
+    return alert
+
+
+def get_webhook(*, session, webhook_id: str) -> Webhook:
+    """The webhook subscription with this id, or NotFound."""
+    webhook = session.get(Webhook, webhook_id) if webhook_id and len(webhook_id) <= 64 else None
+    if webhook is None:
+        raise NotFound(f"webhook {webhook_id!r} not found")
+    return webhook
+
+
+def webhooks_statement(*, active=None):
+    """Webhook subscriptions, oldest first."""
+    stmt = select(Webhook)
+    if active is not None:
+        stmt = stmt.where(Webhook.active == active)
+    return stmt.order_by(Webhook.created_at, Webhook.id)
+
+
+def create_webhook(*, session, data: dict) -> Webhook:
+    """Subscribe a URL to events; a secret is generated when none is given."""
+    fields = dict(data)
+    if not fields.get("secret"):
+        fields["secret"] = secrets.token_urlsafe(32)
+    webhook = Webhook(**fields)
+    session.add(webhook)
+    session.flush()
+    return webhook
+
+
+def deactivate_webhook(*, session, webhook: Webhook) -> Webhook:
+    """Stop deliveries to a subscription (kept, never deleted, for the audit trail)."""
+    webhook.active = False
+    session.flush()
+    return webhook

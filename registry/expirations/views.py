@@ -1,0 +1,35 @@
+"""REST endpoint: what lapses soon, soonest first."""
+
+from flask import current_app
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from registry import clock
+from registry.api import requires_scope
+from registry.database import db
+from registry.expirations.service import expiring_within
+from schemas.expirations import ExpirationQuerySchema, ExpirationSchema
+
+blp = Blueprint(
+    "expirations", __name__, url_prefix="/api/v1/expirations", description="What lapses soon"
+)
+
+
+@blp.route("")
+class Expirations(MethodView):
+    @requires_scope("read")
+    @blp.arguments(ExpirationQuerySchema, location="query")
+    @blp.response(200, ExpirationSchema(many=True))
+    @blp.paginate()
+    def get(self, filters, pagination_parameters):
+        """Credentials, appointments and agreements that lapse within `within_days`, soonest
+        first, with `days_left` counted from the local date (negative once lapsed)."""
+        items = expiring_within(
+            session=db.session,
+            today=clock.now(),
+            timezone=current_app.config["REGISTRY_TIMEZONE"],
+            **filters,
+        )
+        pagination_parameters.item_count = len(items)
+        first = pagination_parameters.first_item
+        return items[first : first + pagination_parameters.page_size]
