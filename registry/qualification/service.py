@@ -161,8 +161,8 @@ def search(
         policy=policy,
     )
     qualified, unqualified = [], []
-    for person_id, person_facts in facts.items():
-        decision = engine.evaluate(person_facts, role, parsed, policy)
+    decisions = engine.evaluate_many(facts.values(), role, parsed, policy)
+    for (person_id, person_facts), decision in zip(facts.items(), decisions, strict=True):
         name = person_facts.person.name
         if decision.qualified:
             qualified.append(

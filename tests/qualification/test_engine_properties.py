@@ -367,3 +367,19 @@ def test_qualified_exactly_when_there_are_no_reasons_and_warnings_never_block(sc
     # facility's list, for the required credentials that do hold).
     failed = failed_requirements(decision) - {"facility_credentials"}
     assert not {x.requirement for x in decision.evidence} & failed
+
+
+@given(first=scenarios(), second=scenarios())
+def test_evaluating_many_gives_what_evaluating_each_gives(first, second):
+    facts_a, role, the_case, policy = first
+    facts_b = second[0]
+    # the second person is asked about the first scenario's facility and agreements
+    facts_b = e.Facts(
+        person=facts_b.person,
+        facility=facts_a.facility,
+        credential_types=facts_a.credential_types,
+        agreements=facts_a.agreements,
+    )
+    together = e.evaluate_many([facts_a, facts_b, facts_a], role, the_case, policy)
+    alone = [e.evaluate(f, role, the_case, policy) for f in (facts_a, facts_b, facts_a)]
+    assert together == alone
