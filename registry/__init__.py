@@ -209,8 +209,8 @@ def register_cli(app: Flask) -> None:
 
 
 def database_is_ready() -> tuple[bool, str]:
-    """Whether the database answers and carries the newest migration."""
-    from registry.migrate import current_head, database_revision
+    """Whether the database answers and is at this code's migration (or a newer one)."""
+    from registry.migrate import current_head, database_revision, known_revisions
 
     try:
         with db.engine.connect() as conn:
@@ -218,6 +218,7 @@ def database_is_ready() -> tuple[bool, str]:
             revision = database_revision(conn)
     except Exception as exc:  # noqa: BLE001 - any failure means "not ready"
         return False, f"database unreachable: {type(exc).__name__}"
-    if revision != current_head():
+    # a revision this code does not know is newer: old replicas stay ready during a rollout
+    if revision != current_head() and (revision is None or revision in known_revisions()):
         return False, f"database at revision {revision}, code expects {current_head()}"
     return True, "ok"

@@ -30,6 +30,13 @@ def current_head() -> str:
     return ScriptDirectory.from_config(alembic_config("")).get_current_head()
 
 
+@cache
+def known_revisions() -> frozenset[str]:
+    """Every migration revision in the code (a database at another one is newer than the code)."""
+    script = ScriptDirectory.from_config(alembic_config(""))
+    return frozenset(rev.revision for rev in script.walk_revisions())
+
+
 def database_revision(connection) -> str | None:
     """The revision a database is at."""
     return MigrationContext.configure(connection).get_current_revision()

@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 
 from registry import create_app
 from registry.database import db, make_engine
+from registry.migrate import upgrade
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
 POSTGRES = TEST_DATABASE_URL.startswith("postgresql")
@@ -92,6 +93,26 @@ def test_silent_database_times_out_instead_of_hanging(build_app):
         assert elapsed < 5
     finally:
         silent.close()
+
+
+def test_readiness_follows_the_migration_state(build_app, tmp_path):
+    url = f"sqlite:///{tmp_path / 'rollout.db'}"
+    client = build_app(url).test_client()
+    not_migrated = client.get("/readyz")
+    assert not_migrated.status_code == 503
+    assert "revision None" in not_migrated.json["detail"]
+
+    upgrade(url)
+    assert client.get("/readyz").status_code == 200
+
+    # a rollout migrated the database ahead of this (old) replica: it must stay in service
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE alembic_version SET version_num = 'f00dfeed0002'"))
+    finally:
+        engine.dispose()
+    assert client.get("/readyz").status_code == 200
 
 
 class DatabaseLink:
