@@ -880,24 +880,18 @@ class _Evaluation:
                 },
             )
 
-    def _check_supervision(self, requirement: str) -> None:
-        here = [a for a in self.facts.agreements if a.facility_id == self.facility.id]
-        if self.role == "technologist":
-            physician = self.case.supervising_physician_id
-            candidates = [
-                a
-                for a in here
-                if (not a.technologist_ids or self.person.id in a.technologist_ids)
-                and (physician is None or a.physician_id == physician)
-            ]
-            mode = None
-            nobody = f"No supervision agreement at {self.facility.name} covers {self.person.name}"
-            if physician is not None:
-                nobody += f" with physician {physician}"
-        else:
-            candidates = [a for a in here if a.physician_id == self.person.id]
-            mode = "remote" if self.case.remote else "in_person"
-            nobody = f"No supervision agreement at {self.facility.name} names {self.person.name}"
+    def _ranked_agreements(self, mode: str | None) -> tuple[list[AgreementFact], dict]:
+        """Agreements at the facility, best first, with what is wrong with each for this case.
+
+        Nothing here depends on the person, so a search computes it once (``shared``).
+        """
+        cached = self.shared.get("agreements")
+        if (
+            cached is not None
+            and cached[0] is self.facts.agreements
+            and cached[1] == (mode, self.first, self.last)
+        ):
+            return cached[2], cached[3]
 
         def problems(a: AgreementFact) -> list[str]:
             out = []
@@ -911,22 +905,51 @@ class _Evaluation:
                 out.append(f"does not allow {mode.replace('_', ' ')} interpretation")
             return out
 
-        issues = {}
-        for a in candidates:
-            key = ("agreement", a, mode, self.first, self.last)
-            if key not in self.shared:
-                self.shared[key] = problems(a)
-            issues[a.id] = self.shared[key]
+        here = [a for a in self.facts.agreements if a.facility_id == self.facility.id]
+        issues = {a.id: problems(a) for a in here}
+        ranked = sorted(
+            here,
+            key=lambda a: (
+                len(issues[a.id]),
+                -_end_ordinal(a.effective_to),
+                a.effective_from,
+                a.id,
+            ),
+        )
+        # the facts tuple is kept in the memo, so an identity check cannot be fooled by id reuse
+        self.shared["agreements"] = (
+            self.facts.agreements,
+            (mode, self.first, self.last),
+            ranked,
+            issues,
+        )
+        return ranked, issues
 
-        def order(a: AgreementFact) -> tuple:
-            return (len(issues[a.id]), -_end_ordinal(a.effective_to), a.effective_from, a.id)
-
-        satisfying = sorted((a for a in candidates if not issues[a.id]), key=order)
+    def _check_supervision(self, requirement: str) -> None:
+        mode = (
+            None if self.role == "technologist" else ("remote" if self.case.remote else "in_person")
+        )
+        ranked, issues = self._ranked_agreements(mode)
+        if self.role == "technologist":
+            physician = self.case.supervising_physician_id
+            candidates = [
+                a
+                for a in ranked
+                if (not a.technologist_ids or self.person.id in a.technologist_ids)
+                and (physician is None or a.physician_id == physician)
+            ]
+            nobody = f"No supervision agreement at {self.facility.name} covers {self.person.name}"
+            if physician is not None:
+                nobody += f" with physician {physician}"
+        else:
+            candidates = [a for a in ranked if a.physician_id == self.person.id]
+            nobody = f"No supervision agreement at {self.facility.name} names {self.person.name}"
+        satisfying = [a for a in candidates if not issues[a.id]]
         if not satisfying:
             if not candidates:
                 self._fail(requirement, NO_SUPERVISION_AGREEMENT, f"{nobody}.")
                 return
-            closest = min(candidates, key=order)
+            closest = candidates[0]
             dated = closest.effective_from > self.first or (
                 closest.effective_to is not None and closest.effective_to < self.last
             )
