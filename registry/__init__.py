@@ -6,6 +6,7 @@ import uuid
 from flask import Flask, g, jsonify, request, send_from_directory
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from registry import config as settings
 from registry.api import API_PREFIX, api, required_scope_for
@@ -186,6 +187,12 @@ def register_error_handlers(app: Flask) -> None:
         db.session.rollback()
         log.warning("database unavailable: %s", exc.orig)
         return _error(503, "The database is unavailable; try again shortly.")
+
+    @app.errorhandler(PoolTimeout)
+    def _pool_exhausted(exc):
+        db.session.rollback()
+        log.warning("no free database connection within DB_POOL_TIMEOUT: %s", exc)
+        return _error(503, "The database is busy; try again shortly.")
 
     @app.errorhandler(DBAPIError)
     def _database_error(exc):

@@ -17,6 +17,7 @@ import time
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from registry import create_app
 from registry.database import db, make_engine
@@ -238,3 +239,25 @@ if POSTGRES:
             assert client.post("/api/v1/people", json=PERSON, headers=headers).status_code == 201
         finally:
             link.cut()
+
+    def test_a_full_connection_pool_answers_503_after_the_pool_timeout(app, build_app):
+        from registry.auth import keys
+
+        crowded = build_app(TEST_DATABASE_URL, DB_POOL_TIMEOUT=0.5)
+        with crowded.app_context():
+            _, raw = keys.create(session=db.session, name="crowded", scopes=["read"])
+            db.session.commit()
+        headers = {"Authorization": f"Bearer {raw}"}
+        client = crowded.test_client()
+        held = []
+        try:
+            with pytest.raises(PoolTimeout):
+                while len(held) < 100:  # every pooled and overflow connection, checked out
+                    held.append(db.engine.connect())
+            listing, elapsed = _timed(lambda: client.get("/api/v1/people", headers=headers))
+            assert listing.status_code == 503 and elapsed < 3
+            assert listing.json["message"] == "The database is busy; try again shortly."
+        finally:
+            for conn in held:
+                conn.close()
+        assert client.get("/api/v1/people", headers=headers).status_code == 200
