@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 from registry import create_app
@@ -98,11 +99,11 @@ def main() -> None:
             cwd=Path(__file__).resolve().parent.parent,
         )
     ]
+    base = f"http://{args.host}:{args.port}"
+    _wait_until_serving(processes[0], base)
     scheduler = not args.no_scheduler and _has_jobs_command()
     if scheduler:
         processes.append(subprocess.Popen([registry_cli, "jobs", "run"]))
-    time.sleep(1.5)
-    base = f"http://{args.host}:{args.port}"
     print("\nThe registry is running" + (" with its scheduler" if scheduler else "") + ".")
     print("Press Ctrl-C to stop.\n")
     print(f"URL: {base}/")
@@ -110,6 +111,24 @@ def main() -> None:
     print(f"API key: {raw_key}")
     print(f"Login: {email} / {password}", flush=True)
     _wait(processes)
+
+
+def _wait_until_serving(server, base: str, timeout: float = 30) -> None:
+    """Return once the app answers /healthz; exit if gunicorn gave up (e.g. the port is taken)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            sys.exit(
+                f"\nThe web server did not start (exit status {server.returncode}). "
+                "Is the port in use? Try another one: make run PORT=8001"
+            )
+        try:
+            with urllib.request.urlopen(f"{base}/healthz", timeout=1):
+                return
+        except OSError:  # not listening yet (or something else answers this port)
+            time.sleep(0.2)
+    server.terminate()
+    sys.exit(f"\nThe web server did not answer {base}/healthz within {timeout:.0f} seconds.")
 
 
 def _has_jobs_command() -> bool:

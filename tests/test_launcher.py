@@ -1,11 +1,16 @@
 """``make run``'s preparation: migrate, seed, and a demo key and login that survive restarts."""
 
+import subprocess
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
 import pytest
 from sqlalchemy import func, select
 
 from registry.auth import keys, users
 from registry.database import db
-from registry.launcher import DEMO_LOGIN, prepare
+from registry.launcher import DEMO_LOGIN, _wait_until_serving, prepare
 from registry.people.models import Person
 
 
@@ -54,3 +59,34 @@ def test_prepare_replaces_a_key_that_no_longer_works(fresh_environment):
     assert second_key != first_key
     assert keys.authenticate(session=db.session, raw_key=second_key) is not None
     db.session.rollback()
+
+
+def test_launcher_stops_with_a_message_when_the_web_server_cannot_start():
+    failed = subprocess.Popen([sys.executable, "-c", "import sys; sys.exit(3)"])
+    with pytest.raises(SystemExit) as stopped:
+        _wait_until_serving(failed, "http://127.0.0.1:1")
+    assert "exit status 3" in str(stopped.value.code)
+    assert "PORT=" in str(stopped.value.code)
+
+
+def test_launcher_waits_until_the_app_answers_healthz():
+    class Healthy(BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200 if self.path == "/healthz" else 404)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Healthy)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    running = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        _wait_until_serving(running, f"http://127.0.0.1:{server.server_port}", timeout=10)
+        assert running.poll() is None
+    finally:
+        running.kill()
+        running.wait()
+        server.shutdown()
+        server.server_close()
