@@ -46,3 +46,4 @@ class ExpirationSchema(BaseSchema):
     person_name = fields.String()
     facility_name = fields.String(allow_none=True)
     type_name = fields.String()
+    jurisdiction = fields.String(allow_none=True, metadata={"description": "Licenses: the state."})

@@ -11,6 +11,7 @@ COLUMNS = (
     "facility_name",
     "type",
     "type_name",
+    "jurisdiction",
     "expires_on",
     "days_left",
 )

@@ -54,8 +54,9 @@ def expiring_within(
     """Credentials, appointments and agreements that lapse within ``within_days``, soonest first.
 
     Each item is ``{item_type, item_id, person_id, facility_id, type, expires_on, days_left}``
-    plus ``person_name``, ``facility_name`` and ``type_name`` for display. ``expires_on`` is the
-    last valid day (inclusive), so ``days_left`` is 0 on that day and -1 the day after it lapsed.
+    plus ``person_name``, ``facility_name``, ``type_name`` and ``jurisdiction`` for display.
+    ``expires_on`` is the last valid day (inclusive), so ``days_left`` is 0 on that day and -1
+    the day after it lapsed.
 
     Time rule: ``days_left`` counts from the local date where the item is used. Pass ``today``
     as an aware datetime (the instant, normally ``clock.now()``) and appointments and agreements
@@ -160,6 +161,7 @@ def _credentials_statement(bounds: _Bounds, person_kind: str | None, facility_id
             Credential.person_id,
             Credential.type,
             Credential.expires_on,
+            Credential.jurisdiction,
             CredentialType.name.label("type_name"),
             _person_name(),
         )
@@ -252,9 +254,10 @@ def _agreements_statement(bounds: _Bounds, person_kind: str | None, facility_id:
 
 def _item(item_type: str, row, today: date | datetime, timezone: str) -> dict:
     mapping = row._mapping
+    jurisdiction = None
     if item_type == "credential":
         facility_id = facility_name = None
-        type_code, type_name = row.type, row.type_name
+        type_code, type_name, jurisdiction = row.type, row.type_name, row.jurisdiction
     else:
         facility_id, facility_name = row.facility_id, row.facility_name
         type_code = APPOINTMENT_TYPE if item_type == "appointment" else AGREEMENT_TYPE
@@ -272,4 +275,5 @@ def _item(item_type: str, row, today: date | datetime, timezone: str) -> dict:
         "person_name": row.person_name,
         "facility_name": facility_name,
         "type_name": type_name,
+        "jurisdiction": jurisdiction,
     }

@@ -1,0 +1,153 @@
+"""Outbox delivery: email alerts and digests, and signed webhook POSTs, with retries.
+
+Every due row is claimed (see ``jobs.outbox``), sent with no lock held, and its outcome
+recorded in a short transaction of its own, so a crash mid-run neither loses nor repeats
+what was already recorded. A failure waits 1, 2, 4 … minutes before the next attempt; after
+``DELIVERY_MAX_ATTEMPTS`` the row is ``failed`` with its last error until someone retries it.
+"""
+
+import hashlib
+import hmac
+import logging
+from collections import Counter
+
+import requests
+from sqlalchemy import delete
+
+from jobs.locks import begin_write
+from jobs.mail import MailError, compose, mailer_for
+from jobs.outbox import claim_due, record_outcome
+from registry import clock
+from registry.alerts.models import Alert, Digest, Webhook
+from registry.expirations.service import current_lapse_date
+
+log = logging.getLogger("registry.jobs")
+BATCH = 20
+
+
+def signature(secret: str, body: bytes) -> str:
+    """The ``X-Registry-Signature`` value: ``sha256=`` + hex HMAC-SHA256 of the raw body."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def post_webhook(
+    http: requests.Session,
+    *,
+    url: str,
+    secret: str,
+    body: str,
+    event: str,
+    delivery_id: str,
+    timeout: float,
+) -> str | None:
+    """POST one delivery; None when the receiver answered 2xx, else the error."""
+    raw = body.encode()
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "ionm-credential-registry",
+        "X-Registry-Event": event,
+        "X-Registry-Delivery": delivery_id,
+        "X-Registry-Signature": signature(secret, raw),
+    }
+    try:
+        response = http.post(
+            url, data=raw, headers=headers, timeout=(timeout, timeout), allow_redirects=False
+        )
+    except requests.RequestException as exc:
+        return f"{type(exc).__name__}: {exc}"
+    if 200 <= response.status_code < 300:
+        return None
+    return f"HTTP {response.status_code} from {url}: {response.text[:300]}"
+
+
+def deliver(*, sessions, config, outboxes=(Alert, Digest)) -> dict:
+    """Send everything due in the outbox once; returns counts by outcome."""
+    started = clock.now()
+    counts: Counter = Counter()
+    mailer = mailer_for(config)
+    http = requests.Session()
+    try:
+        for model in outboxes:
+            while True:
+                # rows that fail get a later next attempt, so the loop ends
+                ids = claim_due(sessions, model, now=started, limit=BATCH)
+                if not ids:
+                    break
+                for row_id in ids:
+                    counts[_deliver_one(sessions, model, row_id, mailer, http, config)] += 1
+    finally:
+        mailer.close()
+        http.close()
+    return dict(counts)
+
+
+def _withdraw(sessions, row_id: str, reason: str) -> str:
+    """Drop a queued alert that no longer applies (renewed, revoked, unsubscribed)."""
+    with sessions.begin() as session:
+        begin_write(session)
+        session.execute(delete(Alert).where(Alert.id == row_id, Alert.status == "pending"))
+    log.info("alert %s withdrawn: %s", row_id, reason)
+    return "withdrawn"
+
+
+def _deliver_one(sessions, model, row_id, mailer, http, config) -> str:
+    with sessions() as session:
+        row = session.get(model, row_id)
+        if row is None or row.status != "pending":
+            return "skipped"
+        payload = dict(row.payload or {})
+        recipient, channel = row.recipient, getattr(row, "channel", "email")
+        event = getattr(row, "event", "digest")
+        target = None
+        if model is Alert:
+            lapse = current_lapse_date(
+                session=session, item_type=row.item_type, item_id=row.item_id
+            )
+            if lapse != row.lapse_date:
+                return _withdraw(sessions, row_id, "the item was renewed, ended or deactivated")
+            if channel == "webhook":
+                webhook = session.get(Webhook, recipient)
+                if webhook is None or not webhook.active:
+                    return _withdraw(sessions, row_id, "the webhook subscription is inactive")
+                target = (webhook.url, webhook.secret)
+    if channel == "webhook":
+        error = post_webhook(
+            http,
+            url=target[0],
+            secret=target[1],
+            body=payload["body"],
+            event=event,
+            delivery_id=row_id,
+            timeout=float(config["WEBHOOK_TIMEOUT"]),
+        )
+    else:
+        error = _send_email(mailer, config, model, row_id, recipient, payload)
+    status = record_outcome(
+        sessions,
+        model,
+        row_id,
+        error=error,
+        now=clock.now(),
+        max_attempts=int(config["DELIVERY_MAX_ATTEMPTS"]),
+    )
+    if error:
+        log.warning(
+            "%s %s to %s not delivered (%s): %s", model.__name__, row_id, recipient, status, error
+        )
+    return status
+
+
+def _send_email(mailer, config, model, row_id, recipient, payload) -> str | None:
+    message = compose(
+        config=config,
+        to=recipient,
+        subject=payload["subject"],
+        text=payload["text"],
+        html=payload["html"],
+        message_key=f"{model.__tablename__[:-1]}-{row_id}",
+    )
+    try:
+        mailer.send(message)
+    except MailError as exc:
+        return str(exc)
+    return None

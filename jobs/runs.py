@@ -1,0 +1,55 @@
+"""One run of a job: as its own audit actor, logged, and noted in job_runs."""
+
+import logging
+import uuid
+
+from sqlalchemy.orm import sessionmaker
+
+from jobs.delivery import deliver
+from jobs.digest import send_digests
+from jobs.locks import begin_write
+from jobs.scan import scan
+from registry import clock
+from registry.alerts.models import JobRun
+from registry.audit.context import acting_as
+from registry.expirations.service import local_date
+
+log = logging.getLogger("registry.jobs")
+JOBS = {"scan": scan, "deliver": deliver, "digest": send_digests}
+
+
+def sessions_for(engine) -> sessionmaker:
+    """The session factory jobs use: one short transaction per unit of work."""
+    return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def run_job(name: str, *, sessions, config) -> dict:
+    """Run one job once (``scan``, ``deliver`` or ``digest``) and return its counts."""
+    job = JOBS[name]
+    with acting_as(f"job:{name}", request_id=f"job-{name}-{uuid.uuid4().hex[:12]}"):
+        started = clock.now()
+        result = job(sessions=sessions, config=config)
+        record_run(sessions, name, started=started, timezone=config["REGISTRY_TIMEZONE"])
+        log.info("job %s: %s", name, result or "nothing to do")
+    return result
+
+
+def record_run(sessions, name: str, *, started, timezone: str) -> None:
+    """Note when a job last ran (an upsert, safe with two schedulers)."""
+    with sessions.begin() as session:
+        begin_write(session)
+        if session.get_bind().dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        values = {
+            "name": name,
+            "last_run_on": local_date(started, timezone),
+            "last_started_at": started,
+            "last_finished_at": clock.now(),
+        }
+        stmt = insert(JobRun.__table__).values(**values)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["name"], set_={k: v for k, v in values.items() if k != "name"}
+        )
+        session.execute(stmt)
