@@ -124,6 +124,15 @@ def _optional_commands() -> list:
         commands.extend([import_cli, export_cli])
     except ImportError:
         pass
+    # `registry export expirations` joins whichever `export` group exists (transfer's or its own)
+    from registry.expirations.cli import export_cli as expirations_export
+    from registry.expirations.cli import export_expirations
+
+    export_group = next((c for c in commands if c.name == "export"), None)
+    if export_group is None:
+        commands.append(expirations_export)
+    elif export_group is not expirations_export:
+        export_group.add_command(export_expirations)
     return commands
 
 
