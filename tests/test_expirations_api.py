@@ -1,0 +1,197 @@
+"""GET /api/v1/expirations and `registry export expirations`: soonest first, days_left from the
+local date, filters, and 422 for bad parameters."""
+
+import csv
+import io
+from datetime import UTC, date, datetime
+
+import pytest
+
+from tests.jobs import factories as f
+
+URL = "/api/v1/expirations"
+
+
+@pytest.fixture
+def network(app, frozen_clock):
+    """Late evening in Chicago (26 Nov), already 27 Nov in New York."""
+    frozen_clock.set(datetime(2026, 11, 27, 5, 30, tzinfo=UTC))
+    with app.app_context():
+        spine = f.facility("Spine Center", timezone="America/Chicago")
+        harbor = f.facility("Harbor Hospital", timezone="America/New_York", state="NY")
+        tess = f.person("technologist", "Tess", "Nguyen")
+        omar = f.person("physician", "Omar", "Haddad")
+        gone = f.person("technologist", "Gone", "Away", active=False)
+        ids = {
+            "spine": spine.id,
+            "harbor": harbor.id,
+            "tess": tess.id,
+            "omar": omar.id,
+            "spine_appt": f.appointment(tess, spine, expires_on=date(2026, 12, 7)).id,
+            "harbor_appt": f.appointment(tess, harbor, expires_on=date(2026, 12, 7)).id,
+            "cnim": f.credential(tess, "CNIM", expires_on=date(2026, 12, 7)).id,
+            "license": f.credential(
+                omar, "MEDICAL_LICENSE", expires_on=date(2026, 11, 20), jurisdiction="KS"
+            ).id,
+            "agreement": f.agreement(harbor, omar, effective_to=date(2027, 2, 1)).id,
+        }
+        f.appointment(omar, spine)
+        f.credential(omar, "BLS", expires_on=date(2027, 6, 1))  # beyond 90 days
+        f.credential(tess, "BLS", expires_on=date(2026, 12, 1), status="revoked")
+        f.credential(tess, "ACLS", expires_on=date(2026, 12, 1))  # renewed by the next one
+        f.credential(tess, "ACLS", expires_on=date(2028, 12, 1))
+        f.credential(gone, "CNIM", expires_on=date(2026, 12, 1))
+    return ids
+
+
+def listing(client, auth, query=""):
+    response = client.get(f"{URL}?page_size=100{query}", headers=auth)
+    assert response.status_code == 200, response.json
+    return [(item["item_type"], item["item_id"], item["days_left"]) for item in response.json]
+
+
+def test_soonest_first_with_days_left_from_the_local_date(client, auth, network):
+    response = client.get(URL, headers=auth)
+    assert response.status_code == 200
+    assert [(i["item_type"], i["item_id"], i["days_left"]) for i in response.json] == [
+        ("credential", network["license"], -6),
+        ("appointment", network["harbor_appt"], 10),  # New York is already on 27 Nov
+        ("credential", network["cnim"], 11),  # the organisation's zone, Chicago: 26 Nov
+        ("appointment", network["spine_appt"], 11),
+        ("agreement", network["agreement"], 66),
+    ]
+    first = response.json[0]
+    assert first == {
+        "item_type": "credential",
+        "item_id": network["license"],
+        "person_id": network["omar"],
+        "facility_id": None,
+        "type": "MEDICAL_LICENSE",
+        "expires_on": "2026-11-20",
+        "days_left": -6,
+        "person_name": "Omar Haddad",
+        "facility_name": None,
+        "type_name": "State medical license",
+        "jurisdiction": "KS",
+    }
+    agreement = response.json[-1]
+    assert agreement["type"] == "supervision_agreement"
+    assert agreement["facility_id"] == network["harbor"]
+    assert agreement["person_id"] == network["omar"]
+
+
+def test_filters(client, auth, network):
+    n = network
+    assert [i[1] for i in listing(client, auth, "&include_expired=false")] == [
+        n["harbor_appt"],
+        n["cnim"],
+        n["spine_appt"],
+        n["agreement"],
+    ]
+    assert [i[1] for i in listing(client, auth, "&within_days=10")] == [
+        n["license"],
+        n["harbor_appt"],
+    ]
+    assert [i[1] for i in listing(client, auth, "&within_days=0")] == [n["license"]]
+    assert listing(client, auth, "&within_days=0&include_expired=false") == []
+    assert [i[1] for i in listing(client, auth, "&kind=credential")] == [n["license"], n["cnim"]]
+    assert [i[1] for i in listing(client, auth, "&kind=appointment")] == [
+        n["harbor_appt"],
+        n["spine_appt"],
+    ]
+    assert [i[1] for i in listing(client, auth, "&kind=agreement")] == [n["agreement"]]
+    assert [i[1] for i in listing(client, auth, "&kind=physician")] == [
+        n["license"],
+        n["agreement"],
+    ]
+    assert [i[1] for i in listing(client, auth, "&kind=technologist")] == [
+        n["harbor_appt"],
+        n["cnim"],
+        n["spine_appt"],
+    ]
+    # a credential belongs to no facility: it counts where its holder has an appointment
+    assert [i[1] for i in listing(client, auth, f"&facility_id={n['harbor']}")] == [
+        n["harbor_appt"],
+        n["cnim"],
+        n["agreement"],
+    ]
+    assert [i[1] for i in listing(client, auth, f"&facility_id={n['spine']}")] == [
+        n["license"],
+        n["cnim"],
+        n["spine_appt"],
+    ]
+    assert listing(client, auth, "&facility_id=unknown") == []
+
+
+def test_pagination(client, auth, network):
+    page = client.get(f"{URL}?page=2&page_size=2", headers=auth)
+    assert page.status_code == 200
+    assert [i["item_id"] for i in page.json] == [network["cnim"], network["spine_appt"]]
+    assert '"total": 5' in page.headers["X-Pagination"]
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("within_days=-1", "within_days"),
+        ("within_days=abc", "within_days"),
+        ("within_days=100000", "within_days"),
+        ("include_expired=maybe", "include_expired"),
+        ("kind=nurse", "kind"),
+        ("facility_id=", "facility_id"),
+    ],
+)
+def test_bad_parameters_are_422(client, auth, query, field):
+    response = client.get(f"{URL}?{query}", headers=auth)
+    assert response.status_code == 422
+    assert field in response.json["errors"]["query"]
+
+
+def test_needs_a_key_with_read_scope(client, make_key, network):
+    assert client.get(URL).status_code == 401
+    assert client.get(URL, headers=make_key(["read"])).status_code == 200
+
+
+def test_export_expirations_as_csv(runner, network, tmp_path):
+    result = runner.invoke(args=["export", "expirations"])
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert [(r["item_type"], r["item_id"], r["days_left"]) for r in rows] == [
+        ("credential", network["license"], "-6"),
+        ("appointment", network["harbor_appt"], "10"),
+        ("credential", network["cnim"], "11"),
+        ("appointment", network["spine_appt"], "11"),
+        ("agreement", network["agreement"], "66"),
+    ]
+    assert rows[0]["person_name"] == "Omar Haddad" and rows[0]["expires_on"] == "2026-11-20"
+    assert rows[0]["jurisdiction"] == "KS" and rows[0]["facility_id"] == ""
+    assert rows[1]["facility_name"] == "Harbor Hospital"
+
+    target = tmp_path / "expirations.csv"
+    result = runner.invoke(
+        args=[
+            "export",
+            "expirations",
+            "--no-include-expired",
+            "--kind",
+            "credential",
+            "--within-days",
+            "30",
+            "--output",
+            str(target),
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    written = list(csv.DictReader(target.open(newline="")))
+    assert [r["item_id"] for r in written] == [network["cnim"]]
+    bad = runner.invoke(args=["export", "expirations", "--kind", "nurse"])
+    assert bad.exit_code != 0
+
+
+def test_csv_cells_that_spreadsheets_would_run_are_quoted(app, runner, frozen_clock):
+    with app.app_context():
+        tricky = f.person("technologist", "=HYPERLINK(1)", "Smith", email=None)
+        f.credential(tricky, "CNIM", expires_on=date(2026, 12, 7))
+    result = runner.invoke(args=["export", "expirations"])
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert rows[0]["person_name"] == "'=HYPERLINK(1) Smith"
