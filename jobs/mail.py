@@ -50,6 +50,7 @@ class SmtpMailer:
     def __init__(self, config):
         self.config = config
         self.connection: smtplib.SMTP | None = None
+        self.unreachable: str | None = None
 
     def _connect(self) -> smtplib.SMTP:
         host, port = self.config["SMTP_HOST"], int(self.config["SMTP_PORT"])
@@ -60,21 +61,32 @@ class SmtpMailer:
             )
         else:
             connection = smtplib.SMTP(host, port, timeout=timeout)
-            if self.config.get("SMTP_STARTTLS"):
+        try:
+            if port != 465 and self.config.get("SMTP_STARTTLS"):
                 connection.starttls(context=ssl.create_default_context())
-        if self.config.get("SMTP_USERNAME"):
-            connection.login(self.config["SMTP_USERNAME"], self.config.get("SMTP_PASSWORD", ""))
+            if self.config.get("SMTP_USERNAME"):
+                connection.login(self.config["SMTP_USERNAME"], self.config.get("SMTP_PASSWORD", ""))
+        except BaseException:
+            connection.close()
+            raise
         return connection
 
     def send(self, message: EmailMessage) -> None:
-        try:
-            if self.connection is None:
+        where = f"SMTP {self.config['SMTP_HOST']}:{self.config['SMTP_PORT']}"
+        if self.unreachable:
+            # one failed connection per run is enough: the rest wait for their next attempt
+            raise MailError(f"{where}: not tried, the server was unreachable: {self.unreachable}")
+        if self.connection is None:
+            try:
                 self.connection = self._connect()
+            except (smtplib.SMTPException, OSError) as exc:
+                self.unreachable = repr(exc)
+                raise MailError(f"{where}: {exc!r}") from exc
+        try:
             refused = self.connection.send_message(message)
         except (smtplib.SMTPException, OSError) as exc:
             self.close()
-            where = f"{self.config['SMTP_HOST']}:{self.config['SMTP_PORT']}"
-            raise MailError(f"SMTP {where}: {exc!r}") from exc
+            raise MailError(f"{where}: {exc!r}") from exc
         if refused:
             raise MailError(f"SMTP refused recipients: {refused!r}")
 
@@ -95,13 +107,15 @@ class FileMailer:
 
     def send(self, message: EmailMessage) -> None:
         key = re.sub(r"[^A-Za-z0-9._-]+", "-", message["Message-ID"].strip("<>").split("@")[0])
+        # the subject in the name lets a person find the right file in var/mail at a glance
+        about = re.sub(r"[^a-z0-9]+", "-", str(message["Subject"]).lower()).strip("-")[:60]
         stamp = clock.now().strftime("%Y%m%dT%H%M%SZ")
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
-            for old in self.directory.glob(f"*-{key}.eml"):
+            for old in self.directory.glob(f"*{key}.eml"):
                 old.unlink()
-            target = self.directory / f"{stamp}-{key}.eml"
-            partial = target.with_suffix(".eml.partial")
+            target = self.directory / f"{stamp}-{about}-{key}.eml"
+            partial = target.with_suffix(".partial")
             partial.write_bytes(message.as_bytes())
             os.replace(partial, target)
         except OSError as exc:

@@ -103,8 +103,9 @@ def run(app) -> None:
     scheduler = build_scheduler(app)
 
     def stop(signum, _frame):
-        log.info("scheduler stopping (signal %s)", signum)
-        scheduler.shutdown(wait=False)
+        if scheduler.running:  # Ctrl-C under `make run` delivers SIGINT and then SIGTERM
+            log.info("scheduler stopping (signal %s)", signum)
+            scheduler.shutdown(wait=False)
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)

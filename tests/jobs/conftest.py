@@ -27,11 +27,12 @@ def free_port() -> int:
 class SmtpServer:
     """An SMTP server that keeps every message; stop() and start() simulate an outage."""
 
-    def __init__(self):
+    def __init__(self, **controller_options):
         self.port = free_port()
         self.received: list[tuple[list[str], email.message.EmailMessage]] = []
         self.lock = threading.Lock()
         self.controller = None
+        self.controller_options = controller_options
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd hook name
         message = email.message_from_bytes(envelope.content, policy=policy.default)
@@ -40,7 +41,9 @@ class SmtpServer:
         return "250 Message accepted"
 
     def start(self):
-        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self.controller = Controller(
+            self, hostname="127.0.0.1", port=self.port, **self.controller_options
+        )
         self.controller.start()
 
     def stop(self):

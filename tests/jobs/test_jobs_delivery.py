@@ -9,6 +9,7 @@ import threading
 from datetime import date, timedelta
 from email import policy
 
+import pytest
 from sqlalchemy import select
 
 from jobs.delivery import signature
@@ -18,7 +19,7 @@ from registry import create_app
 from registry.alerts.models import Alert
 from registry.database import db, make_engine
 from tests.jobs import factories as f
-from tests.jobs.conftest import COORDINATOR
+from tests.jobs.conftest import COORDINATOR, SmtpServer
 
 TODAY = date(2026, 11, 27)
 
@@ -331,6 +332,7 @@ def test_file_backend_writes_a_readable_eml_into_the_mail_folder(
     assert "examination must be taken again" in text
     assert "<strong>Late renewal:</strong>" in html and "Tess" in html
     assert mine["Message-ID"].startswith("<alert-")
+    assert any("-your-cnim-expires-in-30-days-27-dec-2026-alert-" in p.name for p in files)
 
 
 def test_console_backend_prints_the_message(app_context, run, frozen, capsys):
@@ -378,3 +380,33 @@ def test_digest_once_a_day_grouped_by_facility_and_person(app_context, run, smtp
     frozen.advance(days=1)
     run("digest", COORDINATOR_EMAILS=coordinators)
     assert len(received(smtp_server, digests=True)) == 4
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+def test_smtp_login_with_the_configured_username_and_password(app_context, run, frozen):
+    from aiosmtpd.smtp import AuthResult
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        ok = (
+            auth_data.login in ("registry", b"registry") and auth_data.password == b"right-password"
+        )
+        return AuthResult(success=ok)
+
+    server = SmtpServer(auth_required=True, auth_require_tls=False, authenticator=authenticator)
+    server.start()
+    try:
+        tech = f.person(email=None)
+        f.credential(tech, "BLS", expires_on=TODAY + timedelta(days=7))
+        run("scan")
+        smtp = {"SMTP_PORT": server.port, "SMTP_USERNAME": "registry"}
+        # the server stalls a failed login (as real ones do); a short timeout gives up on it
+        assert run("deliver", **smtp, SMTP_PASSWORD="wrong", SMTP_TIMEOUT=1) == {"pending": 1}
+        assert alerts()[0].last_error.startswith(f"SMTP 127.0.0.1:{server.port}")
+        assert server.received == []
+        frozen.advance(minutes=1)
+        assert run("deliver", **smtp, SMTP_PASSWORD="right-password") == {"sent": 1}
+        assert [str(m["Subject"]) for m in server.messages(COORDINATOR)] == [
+            "Tess Nguyen: BLS expires in 7 days (4 Dec 2026)"
+        ]
+    finally:
+        server.stop()
