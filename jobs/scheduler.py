@@ -28,6 +28,8 @@ SCAN_AT = time(6, 0)
 DIGEST_AT = time(7, 0)
 START_DELAY = timedelta(seconds=5)
 DAILY_GRACE = 6 * 3600
+# missed runs fold into one, and a job never overlaps itself
+ONE_AT_A_TIME = {"coalesce": True, "max_instances": 1}
 
 
 def _run(app, sessions, name: str) -> None:
@@ -45,7 +47,7 @@ def build_scheduler(app) -> BlockingScheduler:
     scheduler = BlockingScheduler(
         timezone=zone,
         executors={"default": ThreadPoolExecutor(max_workers=3)},
-        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60},
+        job_defaults={**ONE_AT_A_TIME, "misfire_grace_time": 60},
     )
     job = partial(_run, app, sessions)
     now = datetime.now(zone)
@@ -57,6 +59,7 @@ def build_scheduler(app) -> BlockingScheduler:
         name="Daily expiration scan",
         misfire_grace_time=DAILY_GRACE,
         replace_existing=True,
+        **ONE_AT_A_TIME,
     )
     scheduler.add_job(
         job,
@@ -66,6 +69,7 @@ def build_scheduler(app) -> BlockingScheduler:
         name="Expiration scan at start (catches up a missed day)",
         misfire_grace_time=DAILY_GRACE,
         replace_existing=True,
+        **ONE_AT_A_TIME,
     )
     scheduler.add_job(
         job,
@@ -74,7 +78,9 @@ def build_scheduler(app) -> BlockingScheduler:
         id="outbox-delivery",
         name="Deliver queued emails and webhooks",
         next_run_time=now + 3 * START_DELAY,
+        misfire_grace_time=60,
         replace_existing=True,
+        **ONE_AT_A_TIME,
     )
     scheduler.add_job(
         job,
@@ -84,6 +90,7 @@ def build_scheduler(app) -> BlockingScheduler:
         name="Coordinators' daily digest",
         misfire_grace_time=DAILY_GRACE,
         replace_existing=True,
+        **ONE_AT_A_TIME,
     )
     if now.time() >= DIGEST_AT:
         scheduler.add_job(
@@ -94,6 +101,7 @@ def build_scheduler(app) -> BlockingScheduler:
             name="Today's digest at start, if not sent yet",
             misfire_grace_time=DAILY_GRACE,
             replace_existing=True,
+            **ONE_AT_A_TIME,
         )
     return scheduler
 

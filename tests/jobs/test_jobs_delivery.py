@@ -410,3 +410,39 @@ def test_smtp_login_with_the_configured_username_and_password(app_context, run, 
         ]
     finally:
         server.stop()
+
+
+def test_a_run_killed_after_claiming_loses_nothing(app_context, sessions, run, smtp_server, frozen):
+    from jobs.outbox import LEASE, claim_due
+
+    expected = small_network()
+    run("scan")
+    claimed = claim_due(sessions, Alert, now=frozen.current, limit=100)
+    assert len(claimed) == len(expected)  # ...and the process dies before sending anything
+    assert run("deliver") == {}  # a restarted scheduler leaves the claimed rows alone for a while
+    frozen.advance(seconds=LEASE.total_seconds())
+    assert run("deliver") == {"sent": len(expected)}
+    assert received(smtp_server) == sorted(expected)
+
+
+def test_the_scheduler_defines_its_jobs_in_code(app):
+    from jobs.scheduler import build_scheduler
+
+    scheduler = build_scheduler(app)
+    jobs = {job.id: job for job in scheduler.get_jobs()}
+    assert {
+        "expiration-scan",
+        "expiration-scan-at-start",
+        "outbox-delivery",
+        "daily-digest",
+    } <= set(jobs)
+    for job in jobs.values():
+        assert job.coalesce is True and job.max_instances == 1 and job.misfire_grace_time
+    assert str(jobs["expiration-scan"].trigger.timezone) == app.config["REGISTRY_TIMEZONE"]
+    assert "hour='6'" in str(jobs["expiration-scan"].trigger)
+    assert "hour='7'" in str(jobs["daily-digest"].trigger)
+    assert jobs["outbox-delivery"].trigger.interval.total_seconds() == 60
+    assert [job.args for job in jobs.values() if job.id.startswith("expiration-scan")] == [
+        ("scan",),
+        ("scan",),
+    ]
