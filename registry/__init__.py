@@ -5,7 +5,7 @@ import uuid
 
 from flask import Flask, g, jsonify, request, send_from_directory
 from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from registry import config as settings
@@ -206,6 +206,10 @@ def register_error_handlers(app: Flask) -> None:
         db.session.rollback()
         if exc.connection_invalidated:
             return _error(503, "The database connection was lost; try again shortly.")
+        if isinstance(exc, DataError):
+            # a value the schemas let through but the database cannot store (e.g. a NUL in a path)
+            log.info("data error: %s", exc.orig)
+            return _error(422, "A value cannot be stored (e.g. a NUL character); change it.")
         raise exc
 
     from sqlalchemy.orm.exc import StaleDataError

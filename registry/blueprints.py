@@ -3,13 +3,34 @@
 
 def api_blueprints() -> list:
     """The API blueprints (imported lazily so the app factory stays cheap to import)."""
+    from registry.agreements.views import blp as agreements
     from registry.alerts.views import blp as alerts
     from registry.alerts.webhook_views import blp as webhooks
     from registry.assignments.views import blp as assignments
     from registry.audit.views import blp as audit
     from registry.auth.views import blp as whoami
+    from registry.credentials.views import blp as credentials
+    from registry.credentials.views import catalogue_blp as catalogue
     from registry.expirations.views import blp as expirations
+    from registry.facilities.views import appointments_blp as appointments
+    from registry.facilities.views import blp as facilities
     from registry.people.views import blp as people
     from registry.qualification.views import blp as qualification
+    from registry.scopes.views import blp as scopes
 
-    return [people, qualification, assignments, audit, whoami, expirations, alerts, webhooks]
+    return [
+        people,
+        catalogue,
+        credentials,
+        facilities,
+        appointments,
+        scopes,
+        agreements,
+        qualification,
+        assignments,
+        audit,
+        whoami,
+        expirations,
+        alerts,
+        webhooks,
+    ]

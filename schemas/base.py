@@ -1,8 +1,9 @@
 """The common base schema and the field types the registry's rules are written in."""
 
+from collections.abc import Mapping
 from zoneinfo import ZoneInfo, available_timezones
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate
 
 US_STATES = frozenset(
     [
@@ -73,6 +74,28 @@ class BaseSchema(Schema):
     class Meta:
         unknown = RAISE
         ordered = True
+
+    @pre_load
+    def _refuse_nul_characters(self, data, **_kwargs):
+        # PostgreSQL text cannot hold NUL: refuse it here as a field error, not at the database
+        if isinstance(data, Mapping):
+            errors = {key: [NUL_MESSAGE] for key, value in data.items() if _holds_nul(value)}
+            if errors:
+                raise ValidationError(errors)
+        return data
+
+
+NUL_MESSAGE = "Text may not contain NUL characters (\\u0000)."
+
+
+def _holds_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, list | tuple):
+        return any(_holds_nul(item) for item in value)
+    if isinstance(value, Mapping):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    return False
 
 
 def npi_is_valid(value: str) -> bool:

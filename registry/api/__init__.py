@@ -20,6 +20,19 @@ class RegistryApi(Api):
             payload["decision"] = data["decision"]
         return payload, code, headers
 
+    def _register_pagination_header(self):
+        # X-Pagination carries JSON: documented as content, not as a "simple"-style object
+        from flask_smorest.pagination import PaginationMetadataSchema
+
+        self.spec.components.header(
+            "PAGINATION",
+            {
+                "description": "Pagination metadata (JSON)",
+                "content": {"application/json": {"schema": PaginationMetadataSchema}},
+            },
+            lazy=True,
+        )
+
 
 api = RegistryApi()
 
@@ -54,6 +67,9 @@ def paginate(session, stmt, pagination_parameters, *, scalars: bool = True):
     """Run a select with flask-smorest's page parameters and set the item count."""
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
     pagination_parameters.item_count = total
+    if pagination_parameters.first_item >= total:
+        # past the last page (the database cannot even take an offset this large)
+        return []
     page_stmt = stmt.offset(pagination_parameters.first_item).limit(pagination_parameters.page_size)
     return list(session.scalars(page_stmt) if scalars else session.execute(page_stmt))
 
@@ -82,7 +98,8 @@ def set_etag(obj) -> None:
 
 def get_or_404(session, model, ident, *, label: str | None = None):
     """Load a record by primary key or answer 404 naming what was not found."""
-    obj = session.get(model, ident) if ident is not None and len(str(ident)) <= 64 else None
+    plausible = ident is not None and len(str(ident)) <= 64 and "\x00" not in str(ident)
+    obj = session.get(model, ident) if plausible else None
     if obj is None:
         abort(404, message=f"{label or model.__name__} {ident!r} not found")
     return obj

@@ -8,7 +8,8 @@ from registry.people.models import Person
 
 def get(*, session, person_id: str) -> Person:
     """The person with this id, or NotFound."""
-    person = session.get(Person, person_id) if person_id and len(person_id) <= 64 else None
+    plausible = person_id and len(person_id) <= 64 and "\x00" not in person_id
+    person = session.get(Person, person_id) if plausible else None
     if person is None:
         raise NotFound(f"person {person_id!r} not found")
     return person

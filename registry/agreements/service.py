@@ -1,0 +1,119 @@
+"""Supervision agreements between a facility, a physician and technologists."""
+
+from marshmallow import ValidationError
+from sqlalchemy import and_, or_, select
+
+from registry import clock
+from registry.agreements.models import SupervisionAgreement, agreement_technologists
+from registry.errors import InvalidData, NotFound
+from registry.facilities.models import Appointment, Facility
+from registry.people.models import Person
+from schemas.base import require_order
+
+
+def get(*, session, agreement_id: str) -> SupervisionAgreement:
+    """The agreement with this id, or NotFound."""
+    plausible = agreement_id and len(agreement_id) <= 64 and "\x00" not in agreement_id
+    found = session.get(SupervisionAgreement, agreement_id) if plausible else None
+    if found is None:
+        raise NotFound(f"supervision agreement {agreement_id!r} not found")
+    return found
+
+
+def create(*, session, data: dict) -> SupervisionAgreement:
+    """Record an agreement: a physician supervising technologists at a facility."""
+    values = dict(data)
+    technologist_ids = values.pop("technologist_ids", None) or []
+    errors = {}
+    if session.get(Facility, values.get("facility_id")) is None:
+        errors["facility_id"] = ["No facility has this id."]
+    physician = session.get(Person, values.get("physician_id"))
+    if physician is None:
+        errors["physician_id"] = ["No person has this id."]
+    elif physician.kind != "physician":
+        errors["physician_id"] = [f"{physician.name} is a {physician.kind}, not a physician."]
+    technologists = _technologists(session, technologist_ids, errors)
+    if errors:
+        raise InvalidData(errors)
+    agreement = SupervisionAgreement(**values)
+    agreement.technologists = technologists
+    session.add(agreement)
+    session.flush()
+    return agreement
+
+
+def update(*, session, agreement: SupervisionAgreement, data: dict) -> SupervisionAgreement:
+    """Apply a partial update (end it with ``active: False``; nothing is deleted)."""
+    values = dict(data)
+    try:
+        require_order(values, "effective_from", "effective_to", existing=agreement)
+    except ValidationError as exc:
+        raise InvalidData(exc.messages) from exc
+    technologists = None
+    if "technologist_ids" in values:
+        errors = {}
+        technologists = _technologists(session, values.pop("technologist_ids") or [], errors)
+        if errors:
+            raise InvalidData(errors)
+    for key, value in values.items():
+        setattr(agreement, key, value)
+    if technologists is not None and [p.id for p in technologists] != agreement.technologist_ids:
+        agreement.technologists = technologists
+        # the association rows are not columns: touch the row so its version (ETag) moves on
+        agreement.updated_at = clock.now()
+    session.flush()
+    return agreement
+
+
+def list_statement(*, facility_id=None, physician_id=None, technologist_id=None, active=None):
+    """The filtered select behind the agreement list, earliest start first.
+
+    ``technologist_id`` finds the agreements that cover the technologist: those that list them,
+    and those with an empty list at a facility where they hold an active appointment.
+    """
+    stmt = select(SupervisionAgreement)
+    if facility_id:
+        stmt = stmt.where(SupervisionAgreement.facility_id == facility_id)
+    if physician_id:
+        stmt = stmt.where(SupervisionAgreement.physician_id == physician_id)
+    if active is not None:
+        stmt = stmt.where(SupervisionAgreement.active == active)
+    if technologist_id:
+        listed = select(agreement_technologists.c.agreement_id).where(
+            agreement_technologists.c.technologist_id == technologist_id
+        )
+        appointed_at = select(Appointment.facility_id).where(
+            Appointment.person_id == technologist_id, Appointment.status == "active"
+        )
+        stmt = stmt.where(
+            or_(
+                SupervisionAgreement.id.in_(listed),
+                and_(
+                    ~SupervisionAgreement.technologists.any(),
+                    SupervisionAgreement.facility_id.in_(appointed_at),
+                ),
+            )
+        )
+    return stmt.order_by(SupervisionAgreement.effective_from, SupervisionAgreement.id)
+
+
+def _technologists(session, ids: list[str], errors: dict) -> list[Person]:
+    """The people named by ``ids``, in order; offenders are reported under technologist_ids."""
+    ids = list(dict.fromkeys(ids))
+    if not ids:
+        return []
+    found = {p.id: p for p in session.scalars(select(Person).where(Person.id.in_(ids)))}
+    unknown = [i for i in ids if i not in found]
+    not_technologists = [found[i] for i in ids if i in found and found[i].kind != "technologist"]
+    messages = []
+    if unknown:
+        messages.append(
+            f"No person has the id{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}."
+        )
+    if not_technologists:
+        names = ", ".join(f"{p.name} ({p.id})" for p in not_technologists)
+        messages.append(f"Not technologists: {names}.")
+    if messages:
+        errors["technologist_ids"] = messages
+        return []
+    return [found[i] for i in ids]

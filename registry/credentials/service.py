@@ -1,0 +1,251 @@
+"""Credentials people hold, and the catalogue of credential types and modalities."""
+
+from marshmallow import ValidationError
+from sqlalchemy import select
+
+from registry.credentials.models import (
+    CREDENTIAL_STATUSES,
+    Credential,
+    CredentialType,
+    Modality,
+)
+from registry.errors import Conflict, InvalidData, NotFound
+from registry.people import service as people
+from schemas.base import require_order
+
+_VERIFICATION_COLUMNS = {
+    "method": "verification_method",
+    "verified_on": "verified_on",
+    "verified_by": "verified_by",
+    "source": "verification_source",
+}
+
+
+def get(*, session, credential_id: str) -> Credential:
+    """The credential with this id, or NotFound."""
+    found = session.get(Credential, credential_id) if _plausible_id(credential_id) else None
+    if found is None:
+        raise NotFound(f"credential {credential_id!r} not found")
+    return found
+
+
+def create(*, session, person_id: str, data: dict) -> Credential:
+    """Record a credential a person holds (the person must exist; the type must apply to them)."""
+    person = people.get(session=session, person_id=person_id)
+    values = dict(data)
+    credential_type = _known_type(session, values.get("type"))
+    if person.kind not in (credential_type.kinds or []):
+        raise InvalidData(
+            {
+                "type": [
+                    f"{credential_type.code} applies to {_words(credential_type.kinds)}, "
+                    f"not to a {person.kind}."
+                ]
+            }
+        )
+    _check_jurisdiction(values.get("jurisdiction"), credential_type)
+    _flatten_verification(values)
+    credential = Credential(person_id=person.id, **values)
+    session.add(credential)
+    session.flush()
+    return credential
+
+
+def update(*, session, credential: Credential, data: dict) -> Credential:
+    """Apply a partial update (dates are checked against the stored values too)."""
+    values = dict(data)
+    _check_order(values, credential, "issued_on", "expires_on")
+    jurisdiction = values.get("jurisdiction", credential.jurisdiction)
+    _check_jurisdiction(jurisdiction, _known_type(session, credential.type))
+    _flatten_verification(values)
+    for key, value in values.items():
+        setattr(credential, key, value)
+    session.flush()
+    return credential
+
+
+def renew(
+    *,
+    session,
+    credential: Credential,
+    expires_on,
+    issued_on=None,
+    number=None,
+    verification=None,
+) -> Credential:
+    """Renew a credential in place (the audit trail keeps the previous dates).
+
+    The old verification vouched for the old dates, so a renewal without a new ``verification``
+    leaves the record unverified until someone verifies the renewed credential.
+    """
+    values = {"expires_on": expires_on, "verification": verification}
+    if issued_on is not None:
+        values["issued_on"] = issued_on
+    if number is not None:
+        values["number"] = number
+    return update(session=session, credential=credential, data=values)
+
+
+def set_status(*, session, credential: Credential, status: str) -> Credential:
+    """Suspend, revoke, reactivate or mark a credential entered in error (never deleted)."""
+    if status not in CREDENTIAL_STATUSES:
+        raise InvalidData({"status": [f"Must be one of: {', '.join(CREDENTIAL_STATUSES)}."]})
+    credential.status = status
+    session.flush()
+    return credential
+
+
+def list_statement(*, person_id=None, type=None, status=None, expires_before=None):  # noqa: A002
+    """The filtered select behind the credential lists: soonest expiry first, never-expiring
+    last."""
+    stmt = select(Credential)
+    if person_id:
+        stmt = stmt.where(Credential.person_id == person_id)
+    if type:
+        stmt = stmt.where(Credential.type == type)
+    if status:
+        stmt = stmt.where(Credential.status == status)
+    if expires_before is not None:
+        stmt = stmt.where(Credential.expires_on < expires_before)
+    return stmt.order_by(
+        Credential.expires_on.is_(None), Credential.expires_on, Credential.type, Credential.id
+    )
+
+
+def get_type(*, session, code: str) -> CredentialType:
+    """The credential type with this code, or NotFound."""
+    found = session.get(CredentialType, code) if _plausible_id(code) else None
+    if found is None:
+        raise NotFound(f"credential type {code!r} not found")
+    return found
+
+
+def create_type(*, session, data: dict) -> CredentialType:
+    """Add a credential type to the catalogue (the code must be new)."""
+    code = data["code"]
+    if session.get(CredentialType, code) is not None:
+        raise Conflict(
+            f"credential type {code!r} already exists",
+            errors={"code": [f"{code} is already in the catalogue; PATCH it instead."]},
+        )
+    _check_depends_on(session, code, data.get("depends_on"))
+    credential_type = CredentialType(**data)
+    session.add(credential_type)
+    session.flush()
+    return credential_type
+
+
+def update_type(*, session, credential_type: CredentialType, data: dict) -> CredentialType:
+    """Change a credential type (its code never changes)."""
+    if "depends_on" in data:
+        _check_depends_on(session, credential_type.code, data["depends_on"])
+    for key, value in data.items():
+        setattr(credential_type, key, value)
+    session.flush()
+    return credential_type
+
+
+def types_statement():
+    """Every credential type, by code."""
+    return select(CredentialType).order_by(CredentialType.code)
+
+
+def list_types(*, session) -> list[CredentialType]:
+    """The whole catalogue of credential types, by code."""
+    return list(session.scalars(types_statement()))
+
+
+def modalities_statement():
+    """Every modality, by code."""
+    return select(Modality).order_by(Modality.code)
+
+
+def list_modalities(*, session) -> list[Modality]:
+    """The modality catalogue, by code."""
+    return list(session.scalars(modalities_statement()))
+
+
+def unknown_modalities(*, session, codes) -> list[str]:
+    """The codes among ``codes`` that are not in the modality catalogue, in the order given."""
+    wanted = list(dict.fromkeys(codes or []))
+    if not wanted:
+        return []
+    known = set(session.scalars(select(Modality.code).where(Modality.code.in_(wanted))))
+    return [code for code in wanted if code not in known]
+
+
+def unknown_types(*, session, codes) -> list[str]:
+    """The codes among ``codes`` that are not credential types, in the order given."""
+    wanted = list(dict.fromkeys(codes or []))
+    if not wanted:
+        return []
+    known = set(session.scalars(select(CredentialType.code).where(CredentialType.code.in_(wanted))))
+    return [code for code in wanted if code not in known]
+
+
+def _plausible_id(value) -> bool:
+    """Whether a value could be a stored id at all (NUL never is; PostgreSQL refuses it)."""
+    return bool(value) and len(str(value)) <= 64 and "\x00" not in str(value)
+
+
+def _words(items) -> str:
+    items = list(items or [])
+    return " and ".join(items) if items else "no one"
+
+
+def _known_type(session, code) -> CredentialType:
+    found = session.get(CredentialType, code) if _plausible_id(code) else None
+    if found is None:
+        raise InvalidData(
+            {"type": ["Unknown credential type; GET /api/v1/credential-types lists the codes."]}
+        )
+    return found
+
+
+def _check_jurisdiction(jurisdiction: str | None, credential_type: CredentialType) -> None:
+    if credential_type.requires_jurisdiction and not jurisdiction:
+        raise InvalidData(
+            {
+                "jurisdiction": [
+                    f"Required for {credential_type.code}: the two-letter state that issued it "
+                    "(e.g. KS)."
+                ]
+            }
+        )
+
+
+def _flatten_verification(values: dict) -> None:
+    """Turn ``{"verification": {...} | None}`` into the model's flat columns."""
+    if "verification" not in values:
+        return
+    verification = values.pop("verification") or {}
+    for key, column in _VERIFICATION_COLUMNS.items():
+        values[column] = verification.get(key)
+
+
+def _check_order(values: dict, existing, first: str, second: str) -> None:
+    try:
+        require_order(values, first, second, existing=existing)
+    except ValidationError as exc:
+        raise InvalidData(exc.messages) from exc
+
+
+def _check_depends_on(session, code: str, depends_on: str | None) -> None:
+    if depends_on is None:
+        return
+    if depends_on == code:
+        raise InvalidData({"depends_on": ["A credential type cannot depend on itself."]})
+    seen = {code}
+    current = depends_on
+    while current is not None:
+        if current in seen:
+            raise InvalidData(
+                {"depends_on": [f"{depends_on} already depends on {code}: that would be a cycle."]}
+            )
+        seen.add(current)
+        found = session.get(CredentialType, current)
+        if found is None:
+            raise InvalidData(
+                {"depends_on": [f"Unknown credential type {current!r}; use an existing code."]}
+            )
+        current = found.depends_on

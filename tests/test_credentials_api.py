@@ -1,0 +1,360 @@
+"""Credential types, modalities and credentials: shapes, rules, filters, ETags, no deletes."""
+
+import json
+from datetime import date
+
+import pytest
+
+from registry.credentials import service
+from registry.credentials.models import Credential
+from registry.database import db
+from tests import factories as f
+
+API = "/api/v1"
+VERIFICATION = {
+    "method": "primary_source",
+    "verified_on": "2026-01-10",
+    "verified_by": "J. Coordinator",
+    "source": "https://abret.org/verify",
+}
+CNIM = {
+    "type": "CNIM",
+    "number": "CNIM-1001",
+    "issuer": "ABRET",
+    "issued_on": "2022-01-01",
+    "expires_on": "2026-12-31",
+    "verification": VERIFICATION,
+}
+
+
+def new_person(client, auth, kind="technologist", family="Ruiz"):
+    body = {"kind": kind, "given_name": "Ana", "family_name": family}
+    response = client.post(f"{API}/people", json=body, headers=auth)
+    assert response.status_code == 201
+    return response.json["id"]
+
+
+def add_credential(client, auth, person_id, body):
+    return client.post(f"{API}/people/{person_id}/credentials", json=body, headers=auth)
+
+
+def credential_count(app) -> int:
+    with app.app_context():
+        return db.session.query(Credential).count()
+
+
+# --- credential types ------------------------------------------------------------------------
+
+
+def test_credential_types_are_listed_by_code_and_paged(client, auth):
+    response = client.get(f"{API}/credential-types?page_size=50", headers=auth)
+    assert response.status_code == 200
+    codes = [item["code"] for item in response.json]
+    assert codes == sorted(codes)
+    assert {"CNIM", "ABPN-CN", "MEDICAL_LICENSE", "MALPRACTICE"} <= set(codes)
+    assert json.loads(response.headers["X-Pagination"])["total"] == len(codes)
+    second = client.get(f"{API}/credential-types?page=2&page_size=5", headers=auth)
+    assert [item["code"] for item in second.json] == codes[5:10]
+
+    one = client.get(f"{API}/credential-types/ABPN-CN", headers=auth)
+    assert one.status_code == 200 and one.headers["ETag"]
+    assert one.json["depends_on"] == "ABPN-N"
+    assert one.json["kinds"] == ["physician"] and one.json["category"] == "board_certification"
+    assert client.get(f"{API}/credential-types/NOPE", headers=auth).status_code == 404
+
+
+def test_only_admin_keys_change_the_catalogue(client, make_key):
+    body = {"code": "PALS", "name": "Pediatric ALS", "category": "training", "kinds": ["physician"]}
+    writer = make_key(("read", "write"))
+    assert client.post(f"{API}/credential-types", json=body, headers=writer).status_code == 403
+    assert client.get(f"{API}/credential-types", headers=writer).status_code == 200
+    patch = client.patch(f"{API}/credential-types/BLS", json={"grace_days": 5}, headers=writer)
+    assert patch.status_code == 403
+
+
+def test_create_and_update_a_credential_type_with_etag(client, auth):
+    body = {
+        "code": "PALS",
+        "name": "Pediatric Advanced Life Support",
+        "issuer": "American Heart Association",
+        "category": "training",
+        "kinds": ["technologist", "physician"],
+        "validity_months": 24,
+    }
+    created = client.post(f"{API}/credential-types", json=body, headers=auth)
+    assert created.status_code == 201, created.json
+    assert created.json["requires_jurisdiction"] is False
+    assert created.json["depends_on"] is None
+    etag = created.headers["ETag"]
+
+    stale = client.patch(
+        f"{API}/credential-types/PALS",
+        json={"grace_days": 30},
+        headers={**auth, "If-Match": '"stale"'},
+    )
+    assert stale.status_code == 412
+    ok = client.patch(
+        f"{API}/credential-types/PALS", json={"grace_days": 30}, headers={**auth, "If-Match": etag}
+    )
+    assert ok.status_code == 200 and ok.json["grace_days"] == 30
+    assert ok.headers["ETag"] != etag
+    renamed = client.patch(f"{API}/credential-types/PALS", json={"code": "X"}, headers=auth)
+    assert renamed.status_code == 422 and "code" in renamed.json["errors"]["json"]
+
+    duplicate = client.post(f"{API}/credential-types", json=body, headers=auth)
+    assert duplicate.status_code == 409 and "code" in duplicate.json["errors"]
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"code": "cnim-lower"}, "code"),
+        ({"code": "-LEADING"}, "code"),
+        ({"code": "A" * 41}, "code"),
+        ({"code": "HAS SPACE"}, "code"),
+        ({"category": "hobby"}, "category"),
+        ({"kinds": []}, "kinds"),
+        ({"kinds": ["nurse"]}, "kinds"),
+        ({"kinds": ["physician", "physician"]}, "kinds"),
+        ({"name": ""}, "name"),
+        ({"validity_months": 0}, "validity_months"),
+        ({"depends_on": "NOT-A-TYPE"}, "depends_on"),
+        ({"depends_on": "NEW"}, "depends_on"),
+    ],
+)
+def test_bad_credential_types_are_422(client, auth, change, field):
+    body = {"code": "NEW", "name": "New", "category": "training", "kinds": ["physician"]}
+    response = client.post(f"{API}/credential-types", json={**body, **change}, headers=auth)
+    assert response.status_code == 422, response.json
+    errors = response.json["errors"]
+    assert field in errors.get("json", errors)
+    assert client.get(f"{API}/credential-types/NEW", headers=auth).status_code == 404
+
+
+def test_depends_on_may_not_make_a_cycle(client, auth):
+    # ABPN-CN depends on ABPN-N: ABPN-N depending on ABPN-CN would close a loop
+    cycle = client.patch(
+        f"{API}/credential-types/ABPN-N", json={"depends_on": "ABPN-CN"}, headers=auth
+    )
+    assert cycle.status_code == 422
+    assert "cycle" in cycle.json["errors"]["depends_on"][0]
+    itself = client.patch(f"{API}/credential-types/BLS", json={"depends_on": "BLS"}, headers=auth)
+    assert itself.status_code == 422
+    fine = client.patch(f"{API}/credential-types/ACLS", json={"depends_on": "BLS"}, headers=auth)
+    assert fine.status_code == 200 and fine.json["depends_on"] == "BLS"
+    cleared = client.patch(f"{API}/credential-types/ACLS", json={"depends_on": None}, headers=auth)
+    assert cleared.status_code == 200 and cleared.json["depends_on"] is None
+
+
+def test_modalities_catalogue(client, auth, make_key):
+    response = client.get(f"{API}/modalities", headers=make_key(("read",)))
+    assert response.status_code == 200
+    codes = [item["code"] for item in response.json]
+    assert {"SSEP", "TCMEP", "EMG", "TRIGGERED_EMG", "EEG", "TOF"} <= set(codes)
+    assert all(item["name"] for item in response.json)
+    assert "X-Pagination" in response.headers
+
+
+# --- credentials -----------------------------------------------------------------------------
+
+
+def test_a_credential_has_the_spec_shape_and_days_left_in_the_org_zone(client, auth, frozen_clock):
+    # 03:00 UTC on 27 November is still 26 November in America/Chicago (REGISTRY_TIMEZONE)
+    frozen_clock.set(frozen_clock.current.replace(day=27, hour=3))
+    person_id = new_person(client, auth)
+    created = add_credential(client, auth, person_id, CNIM)
+    assert created.status_code == 201, created.json
+    body = created.json
+    assert list(body) == [
+        "id",
+        "person_id",
+        "type",
+        "number",
+        "issuer",
+        "jurisdiction",
+        "issued_on",
+        "expires_on",
+        "status",
+        "verification",
+        "verified",
+        "days_left",
+        "created_at",
+        "updated_at",
+    ]
+    assert body["person_id"] == person_id and body["status"] == "active"
+    assert body["verification"] == VERIFICATION and body["verified"] is True
+    assert body["days_left"] == 35
+    etag = created.headers["ETag"]
+
+    fetched = client.get(f"{API}/credentials/{body['id']}", headers=auth)
+    assert fetched.json == body and fetched.headers["ETag"] == etag
+
+    never = add_credential(
+        client, auth, person_id, {"type": "BLS", "expires_on": None, "verification": None}
+    )
+    assert never.status_code == 201
+    assert never.json["days_left"] is None
+    assert never.json["verification"] is None and never.json["verified"] is False
+
+
+def test_license_needs_a_jurisdiction_and_a_state_code(client, auth, app):
+    doc = new_person(client, auth, kind="physician")
+    missing = add_credential(client, auth, doc, {"type": "MEDICAL_LICENSE", "number": "MD1"})
+    assert missing.status_code == 422
+    assert "state" in missing.json["errors"]["jurisdiction"][0]
+    bad_state = add_credential(client, auth, doc, {"type": "MEDICAL_LICENSE", "jurisdiction": "XX"})
+    assert bad_state.status_code == 422 and "jurisdiction" in bad_state.json["errors"]["json"]
+    assert credential_count(app) == 0
+
+    ok = add_credential(client, auth, doc, {"type": "MEDICAL_LICENSE", "jurisdiction": "ks"})
+    assert ok.status_code == 201 and ok.json["jurisdiction"] == "KS"
+    cleared = client.patch(
+        f"{API}/credentials/{ok.json['id']}", json={"jurisdiction": None}, headers=auth
+    )
+    assert cleared.status_code == 422 and "jurisdiction" in cleared.json["errors"]
+    # a jurisdiction where the type does not require one is accepted (e.g. a state-issued BLS)
+    bls = add_credential(client, auth, doc, {"type": "BLS", "jurisdiction": "MO"})
+    assert bls.status_code == 201 and bls.json["jurisdiction"] == "MO"
+
+
+def test_the_type_must_exist_and_apply_to_the_persons_kind(client, auth, app):
+    tech = new_person(client, auth)
+    unknown = add_credential(client, auth, tech, {"type": "SECRET-THING"})
+    assert unknown.status_code == 422
+    assert "credential-types" in unknown.json["errors"]["type"][0]
+    wrong_kind = add_credential(client, auth, tech, {"type": "ABCN"})
+    assert wrong_kind.status_code == 422
+    assert "physician" in wrong_kind.json["errors"]["type"][0]
+    assert credential_count(app) == 0
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"issued_on": "2027-01-01", "expires_on": "2026-12-31"}, "expires_on"),
+        ({"status": "lapsed"}, "status"),
+        ({"number": "x" * 101}, "number"),
+        ({"verification": {"method": "phoned"}}, "verification"),
+        ({"verification": {"method": "document"}}, "verification"),
+        ({"expires_on": "31/12/2026"}, "expires_on"),
+        ({"verified": True}, "verified"),
+        ({"days_left": 3}, "days_left"),
+    ],
+)
+def test_bad_credentials_are_422_and_write_nothing(client, auth, app, change, field):
+    tech = new_person(client, auth)
+    response = add_credential(client, auth, tech, {**CNIM, **change})
+    assert response.status_code == 422, response.json
+    assert field in response.json["errors"]["json"]
+    assert credential_count(app) == 0
+
+
+def test_unknown_person_is_404(client, auth):
+    assert add_credential(client, auth, "nobody", CNIM).status_code == 404
+    assert client.get(f"{API}/people/nobody/credentials", headers=auth).status_code == 404
+    assert client.get(f"{API}/credentials/nothing", headers=auth).status_code == 404
+
+
+def test_patch_checks_dates_against_the_stored_record_and_honours_if_match(client, auth):
+    tech = new_person(client, auth)
+    created = add_credential(client, auth, tech, CNIM)
+    url = f"{API}/credentials/{created.json['id']}"
+    etag = created.headers["ETag"]
+
+    before_issue = client.patch(url, json={"expires_on": "2021-12-31"}, headers=auth)
+    assert before_issue.status_code == 422
+    assert "expires_on" in before_issue.json["errors"]
+    after_expiry = client.patch(url, json={"issued_on": "2027-01-01"}, headers=auth)
+    assert after_expiry.status_code == 422
+    assert client.get(url, headers=auth).json["issued_on"] == "2022-01-01"
+
+    stale = client.patch(url, json={"status": "revoked"}, headers={**auth, "If-Match": '"x"'})
+    assert stale.status_code == 412
+    revoked = client.patch(url, json={"status": "revoked"}, headers={**auth, "If-Match": etag})
+    assert revoked.status_code == 200 and revoked.json["status"] == "revoked"
+    again = client.patch(url, json={"status": "active"}, headers={**auth, "If-Match": etag})
+    assert again.status_code == 412
+
+    retype = client.patch(url, json={"type": "DABNM"}, headers=auth)
+    assert retype.status_code == 422 and "type" in retype.json["errors"]["json"]
+    unverified = client.patch(url, json={"verification": None}, headers=auth)
+    assert unverified.json["verification"] is None and unverified.json["verified"] is False
+    assert client.delete(url, headers=auth).status_code == 405
+
+
+def test_credential_lists_filter_and_page(client, auth):
+    tech = new_person(client, auth, family="Adams")
+    doc = new_person(client, auth, kind="physician", family="Baker")
+    add_credential(client, auth, tech, CNIM)
+    add_credential(client, auth, tech, {"type": "BLS", "expires_on": "2026-06-30"})
+    add_credential(client, auth, doc, {"type": "BLS", "expires_on": "2027-06-30"})
+    revoked = add_credential(client, auth, doc, {"type": "ABCN", "status": "revoked"})
+    assert revoked.status_code == 201
+
+    everything = client.get(f"{API}/credentials", headers=auth).json
+    # soonest expiry first; never-expiring last
+    assert [c["expires_on"] for c in everything] == ["2026-06-30", "2026-12-31", "2027-06-30", None]
+    bls = client.get(f"{API}/credentials?type=BLS", headers=auth).json
+    assert {c["person_id"] for c in bls} == {tech, doc}
+    soon = client.get(f"{API}/credentials?expires_before=2027-01-01", headers=auth).json
+    assert [c["type"] for c in soon] == ["BLS", "CNIM"]
+    assert [
+        c["id"] for c in client.get(f"{API}/credentials?status=revoked", headers=auth).json
+    ] == [revoked.json["id"]]
+    mine = client.get(f"{API}/credentials?person_id={doc}&type=BLS", headers=auth).json
+    assert [c["expires_on"] for c in mine] == ["2027-06-30"]
+    person_list = client.get(f"{API}/people/{tech}/credentials?page_size=1&page=2", headers=auth)
+    assert [c["type"] for c in person_list.json] == ["CNIM"]
+    assert json.loads(person_list.headers["X-Pagination"])["total"] == 2
+    bad = client.get(f"{API}/credentials?status=lapsed", headers=auth)
+    assert bad.status_code == 422
+    assert client.get(f"{API}/credentials?page_size=100000", headers=auth).status_code == 422
+
+
+def test_writes_need_the_write_scope(client, auth, make_key):
+    tech = new_person(client, auth)
+    reader = make_key(("read",))
+    assert add_credential(client, reader, tech, CNIM).status_code == 403
+    assert client.get(f"{API}/people/{tech}/credentials", headers=reader).status_code == 200
+
+
+# --- the service contract the UI and the import use ------------------------------------------
+
+
+def test_renewal_updates_the_same_record_and_asks_for_a_new_verification(app_context, client, auth):
+    tech = f.person()
+    cnim = f.credential(tech, "CNIM", expires_on=date(2026, 12, 31))
+    db.session.commit()
+    service.renew(session=db.session, credential=cnim, expires_on=date(2031, 12, 31))
+    db.session.commit()
+    assert cnim.expires_on == date(2031, 12, 31) and cnim.issued_on == date(2023, 1, 1)
+    assert cnim.verified is False
+    service.renew(
+        session=db.session,
+        credential=cnim,
+        expires_on=date(2031, 12, 31),
+        number="CNIM-2",
+        verification={"method": "document", "verified_on": date(2027, 1, 3)},
+    )
+    db.session.commit()
+    assert cnim.verified is True and cnim.number == "CNIM-2"
+    assert db.session.query(Credential).count() == 1
+
+    history = client.get(
+        f"{API}/audit-events?entity_type=credential&entity_id={cnim.id}", headers=auth
+    ).json
+    expiries = [event["after"]["expires_on"] for event in history]
+    assert "2031-12-31" in expiries
+    assert any((e["before"] or {}).get("expires_on") == "2026-12-31" for e in history)
+
+
+def test_set_status_refuses_unknown_statuses(app_context):
+    from registry.errors import InvalidData
+
+    tech = f.person()
+    cnim = f.credential(tech, "CNIM")
+    with pytest.raises(InvalidData) as caught:
+        service.set_status(session=db.session, credential=cnim, status="deleted")
+    assert "status" in caught.value.errors
+    service.set_status(session=db.session, credential=cnim, status="entered_in_error")
+    assert cnim.status == "entered_in_error"
