@@ -1,0 +1,42 @@
+"""Pages of a long list for the admin UI (the API pages the same selects its own way)."""
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+PAGE_SIZE = 50
+
+
+@dataclass
+class Page:
+    items: list
+    number: int
+    size: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.size))
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.pages
+
+
+def page_number(raw) -> int:
+    """A page number from the query string; anything odd means the first page."""
+    try:
+        return max(1, min(int(raw), 100_000))
+    except (TypeError, ValueError):
+        return 1
+
+
+def page_of(session, stmt, number: int, size: int = PAGE_SIZE) -> Page:
+    """One page of a select's rows, with the total count."""
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    items = list(session.scalars(stmt.offset((number - 1) * size).limit(size)))
+    return Page(items=items, number=number, size=size, total=total or 0)

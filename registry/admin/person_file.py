@@ -1,0 +1,87 @@
+"""A person's credentialing file: everything the person's page shows, in a few queries."""
+
+from sqlalchemy import select
+
+from registry.agreements import service as agreements
+from registry.assignments import service as assignments
+from registry.assignments.models import Assignment
+from registry.credentials import service as credentials
+from registry.credentials.models import CredentialType
+from registry.facilities import service as facilities
+from registry.facilities.models import Facility
+from registry.people.models import Person
+from registry.qualification.models import QualificationCheck
+from registry.scopes import service as scopes
+
+RECENT_CHECKS = 10
+RECENT_ASSIGNMENTS = 25
+
+
+def person_file(session, person: Person) -> dict:
+    """Credentials, appointments, scopes, agreements, assignments and recent checks of a person."""
+    creds = list(session.scalars(credentials.list_statement(person_id=person.id)))
+    appointments = list(session.scalars(facilities.appointments_statement(person_id=person.id)))
+    person_scopes = list(session.scalars(scopes.list_statement(person_id=person.id)))
+    facility_ids = {a.facility_id for a in appointments}
+    if person.kind == "physician":
+        agreement_stmt = agreements.list_statement(physician_id=person.id)
+    else:
+        agreement_stmt = agreements.list_statement(technologist_id=person.id)
+    person_agreements = list(session.scalars(agreement_stmt))
+    bookings = list(
+        session.scalars(
+            assignments.list_statement(person_id=person.id)
+            .order_by(None)
+            .order_by(Assignment.starts_at.desc())
+            .limit(RECENT_ASSIGNMENTS)
+        )
+    )
+    checks = list(
+        session.scalars(
+            select(QualificationCheck)
+            .where(QualificationCheck.person_id == person.id)
+            .order_by(QualificationCheck.checked_at.desc())
+            .limit(RECENT_CHECKS)
+        )
+    )
+    facility_ids |= {s.facility_id for s in person_scopes if s.facility_id}
+    facility_ids |= {a.facility_id for a in person_agreements}
+    facility_ids |= {b.facility_id for b in bookings}
+    physician_ids = {a.physician_id for a in person_agreements}
+    return {
+        "credentials": creds,
+        "appointments": appointments,
+        "scopes": person_scopes,
+        "agreements": person_agreements,
+        "assignments": bookings,
+        "checks": checks,
+        "type_names": type_names(session),
+        "facility_names": facility_names(session, facility_ids),
+        "people_names": people_names(session, physician_ids),
+    }
+
+
+def type_names(session) -> dict[str, str]:
+    """Credential type code → name."""
+    return dict(session.execute(select(CredentialType.code, CredentialType.name)).all())
+
+
+def facility_names(session, ids) -> dict[str, str]:
+    """Facility id → name for the given ids."""
+    ids = [i for i in ids if i]
+    if not ids:
+        return {}
+    return dict(
+        session.execute(select(Facility.id, Facility.name).where(Facility.id.in_(ids))).all()
+    )
+
+
+def people_names(session, ids) -> dict[str, str]:
+    """Person id → "Given Family" for the given ids."""
+    ids = [i for i in ids if i]
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(Person.id, Person.given_name, Person.family_name).where(Person.id.in_(ids))
+    )
+    return {row.id: f"{row.given_name} {row.family_name}" for row in rows}

@@ -1,0 +1,40 @@
+"""Alerts: sent, pending and failed deliveries, with a retry button for the failed ones."""
+
+from flask import flash, redirect, render_template, request, url_for
+
+from registry.admin.blueprint import bp
+from registry.admin.paging import page_number, page_of
+from registry.admin.person_file import people_names
+from registry.alerts import service
+from registry.alerts.models import ALERT_STATUSES
+from registry.database import db
+
+
+@bp.get("/alerts")
+def alerts():
+    """The outbox of expiration notices, newest first, filtered by status."""
+    status = request.args.get("status", "")
+    status = status if status in ALERT_STATUSES else ""
+    page = page_of(
+        db.session,
+        service.search_statement(status=status or None),
+        page_number(request.args.get("page")),
+    )
+    return render_template(
+        "admin/alerts.html",
+        section="alerts",
+        page=page,
+        status=status,
+        statuses=ALERT_STATUSES,
+        people_names=people_names(db.session, {a.person_id for a in page.items}),
+    )
+
+
+@bp.post("/alerts/<alert_id>/retry")
+def alert_retry(alert_id):
+    """Queue a failed alert again, to be sent on the next delivery run."""
+    alert = service.get(session=db.session, alert_id=alert_id)
+    service.retry(session=db.session, alert=alert)
+    db.session.commit()
+    flash(f"The alert to {alert.recipient} is queued again.", "success")
+    return redirect(url_for("admin.alerts", status=request.form.get("status") or None))

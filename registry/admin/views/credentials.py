@@ -1,0 +1,323 @@
+"""Credentials: add, edit (with verification), renew, and suspend / revoke / mark in error."""
+
+from calendar import monthrange
+from datetime import date
+
+from flask import flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from registry.admin.blueprint import bp
+from registry.admin.forms import Form
+from registry.audit import service as audit_service
+from registry.credentials import service
+from registry.credentials.models import (
+    CREDENTIAL_STATUSES,
+    VERIFICATION_METHODS,
+    CredentialType,
+)
+from registry.database import db
+from registry.errors import DomainError
+from registry.people import service as people_service
+from registry.transfer.flat import FlatField
+from schemas.credentials import (
+    CredentialRenewalSchema,
+    CredentialSchema,
+    CredentialUpdateSchema,
+)
+
+METHOD_CHOICES = (
+    ("primary_source", "Primary source (the issuer's own register)"),
+    ("document", "Document (a copy of the certificate or card)"),
+    ("attestation", "Attestation (the holder's signed statement)"),
+)
+assert {m for m, _ in METHOD_CHOICES} == set(VERIFICATION_METHODS)
+STATUS_ACTIONS = {
+    "suspended": ("Suspend", "suspended"),
+    "revoked": ("Revoke", "revoked"),
+    "entered_in_error": ("Mark entered in error", "marked entered in error"),
+    "active": ("Reinstate", "reinstated"),
+}
+assert set(STATUS_ACTIONS) == set(CREDENTIAL_STATUSES)
+
+VERIFICATION_FIELDS = (
+    FlatField(
+        "verification_method",
+        "Verified by way of",
+        "select",
+        path=("verification", "method"),
+        choices=METHOD_CHOICES,
+        help="Leave empty while the credential is unverified (it then does not qualify).",
+    ),
+    FlatField(
+        "verified_on",
+        "Verified on",
+        "date",
+        path=("verification", "verified_on"),
+        help="Needed with the way it was verified.",
+    ),
+    FlatField("verified_by", "Verified by", path=("verification", "verified_by")),
+    FlatField(
+        "verification_source",
+        "Source",
+        path=("verification", "source"),
+        help="Where it was checked, e.g. the issuer's verification page.",
+    ),
+)
+DETAIL_FIELDS = (
+    FlatField("type", "Credential type", "select"),
+    FlatField("number", "Number"),
+    FlatField("issuer", "Issuer", help="Leave empty for the type's usual issuer."),
+    FlatField(
+        "jurisdiction",
+        "State (licenses)",
+        help="Two letters, e.g. KS. Required for a license.",
+        attrs={"maxlength": "2", "autocomplete": "off"},
+    ),
+    FlatField("issued_on", "Issued on", "date"),
+    FlatField(
+        "expires_on",
+        "Expires on",
+        "date",
+        help="The last valid day. Leave empty if it does not expire.",
+    ),
+)
+EDIT_DETAIL_FIELDS = tuple(f for f in DETAIL_FIELDS if f.name != "type")
+RENEW_FIELDS = (
+    FlatField(
+        "expires_on",
+        "New expiry",
+        "date",
+        help="The last valid day of the new term (empty only if it no longer expires).",
+    ),
+    FlatField(
+        "issued_on", "Issued on", "date", help="Leave as it is unless a new card was issued."
+    ),
+    FlatField("number", "Number", help="Only if the number changed."),
+)
+
+
+def _type_choices() -> list[tuple[str, str]]:
+    types = db.session.scalars(select(CredentialType).order_by(CredentialType.code))
+    return [(t.code, f"{t.code} · {t.name}") for t in types]
+
+
+def _form_page(form, title, person, *, sections, submit, cancel_url, status=200, intro=None):
+    return render_template(
+        "admin/form.html",
+        section="people",
+        title=title,
+        intro=intro,
+        form=form,
+        sections=sections,
+        choices={"type": _type_choices()},
+        crumbs=[
+            (url_for("admin.people"), "People"),
+            (url_for("admin.person", person_id=person.id), person.name),
+        ],
+        cancel_url=cancel_url,
+        submit=submit,
+    ), status
+
+
+@bp.route("/people/<person_id>/credentials/new", methods=["GET", "POST"])
+def credential_new(person_id):
+    """Add a certification, license or other credential to a person, with its verification."""
+    person = people_service.get(session=db.session, person_id=person_id)
+    fields = DETAIL_FIELDS + VERIFICATION_FIELDS
+    sections = [(None, DETAIL_FIELDS), ("Verification", VERIFICATION_FIELDS)]
+    title = f"Add a credential for {person.name}"
+    back = url_for("admin.person", person_id=person.id)
+    schema = CredentialSchema()
+    if request.method == "GET":
+        form = Form(fields, schema=schema)
+        form.values["type"] = request.args.get("type", "")
+        return _form_page(
+            form, title, person, sections=sections, submit="Add credential", cancel_url=back
+        )
+    form = Form.from_request(fields, schema=schema, formdata=request.form)
+    data = form.load()
+    if data is not None:
+        try:
+            credential = service.create(session=db.session, person_id=person.id, data=data)
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            form.fail(exc)
+        else:
+            flash(f"Added {credential.type} for {person.name}.", "success")
+            return redirect(back)
+    return _form_page(
+        form, title, person, sections=sections, submit="Add credential", cancel_url=back, status=422
+    )
+
+
+@bp.get("/credentials/<credential_id>")
+def credential(credential_id):
+    """One credential: its details, verification, status actions and its history."""
+    record = service.get(session=db.session, credential_id=credential_id)
+    person = people_service.get(session=db.session, person_id=record.person_id)
+    history = list(
+        db.session.scalars(
+            audit_service.search_statement(entity_type="credential", entity_id=record.id)
+        )
+    )
+    from registry.admin.views.audit import changes
+
+    return render_template(
+        "admin/credential.html",
+        section="people",
+        credential=record,
+        person=person,
+        credential_type=db.session.get(CredentialType, record.type),
+        history=history,
+        changes=changes,
+        status_actions=STATUS_ACTIONS,
+    )
+
+
+@bp.route("/credentials/<credential_id>/edit", methods=["GET", "POST"])
+def credential_edit(credential_id):
+    """Correct a credential's details or record its verification."""
+    record = service.get(session=db.session, credential_id=credential_id)
+    person = people_service.get(session=db.session, person_id=record.person_id)
+    fields = EDIT_DETAIL_FIELDS + VERIFICATION_FIELDS
+    sections = [(None, EDIT_DETAIL_FIELDS), ("Verification", VERIFICATION_FIELDS)]
+    title = f"Edit {record.type} of {person.name}"
+    back = url_for("admin.credential", credential_id=record.id)
+    schema = CredentialUpdateSchema()
+    hidden = {"version": record.version}
+    if request.method == "GET":
+        form = Form.from_record(fields, schema=schema, record=record, hidden=hidden)
+        return _form_page(
+            form, title, person, sections=sections, submit="Save credential", cancel_url=back
+        )
+    form = Form.from_request(fields, schema=schema, formdata=request.form, hidden=hidden)
+    if form.stale(record):
+        return _form_page(
+            form,
+            title,
+            person,
+            sections=sections,
+            submit="Save credential",
+            cancel_url=back,
+            status=409,
+        )
+    data = form.load()
+    if data is not None:
+        try:
+            service.update(session=db.session, credential=record, data=data)
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            form.fail(exc)
+        else:
+            flash(f"Saved {record.type} of {person.name}.", "success")
+            return redirect(url_for("admin.person", person_id=person.id))
+    return _form_page(
+        form,
+        title,
+        person,
+        sections=sections,
+        submit="Save credential",
+        cancel_url=back,
+        status=422,
+    )
+
+
+def suggested_expiry(record, credential_type) -> date | None:
+    """The end of the next term: the type's validity after the current expiry.
+
+    ABRET credentials end on 31 December, so their next term ends on 31 December too.
+    """
+    if record.expires_on is None or credential_type is None or not credential_type.validity_months:
+        return None
+    months = record.expires_on.month - 1 + credential_type.validity_months
+    year, month = record.expires_on.year + months // 12, months % 12 + 1
+    day = min(record.expires_on.day, monthrange(year, month)[1])
+    return date(year, month, day)
+
+
+@bp.route("/credentials/<credential_id>/renew", methods=["GET", "POST"])
+def credential_renew(credential_id):
+    """Renew: a new expiry (and optionally issue date, number, verification) on the same record.
+
+    The audit trail keeps every earlier term.
+    """
+    record = service.get(session=db.session, credential_id=credential_id)
+    person = people_service.get(session=db.session, person_id=record.person_id)
+    fields = RENEW_FIELDS + VERIFICATION_FIELDS
+    sections = [(None, RENEW_FIELDS), ("Verification of the renewal", VERIFICATION_FIELDS)]
+    title = f"Renew {record.type} of {person.name}"
+    intro = (
+        f"Currently valid until {record.expires_on.isoformat() if record.expires_on else 'no end'}"
+        ". The new expiry below is the next term; change it if the issuer says otherwise. "
+        "The old verification vouched for the old dates: without a new one the renewed "
+        "credential is unverified (and does not qualify) until someone verifies it."
+    )
+    back = url_for("admin.person", person_id=person.id)
+    schema = CredentialRenewalSchema()
+    hidden = {"version": record.version}
+    if request.method == "GET":
+        # the verification is asked anew: the old one vouched for the old term
+        form = Form.from_record(RENEW_FIELDS, schema=schema, record=record, hidden=hidden)
+        form.fields = list(fields)
+        suggestion = suggested_expiry(record, db.session.get(CredentialType, record.type))
+        form.values["expires_on"] = suggestion.isoformat() if suggestion else ""
+        return _form_page(
+            form, title, person, sections=sections, submit="Renew", cancel_url=back, intro=intro
+        )
+    form = Form.from_request(fields, schema=schema, formdata=request.form, hidden=hidden)
+    if form.stale(record):
+        return _form_page(
+            form,
+            title,
+            person,
+            sections=sections,
+            submit="Renew",
+            cancel_url=back,
+            status=409,
+            intro=intro,
+        )
+    data = form.load()
+    if data is not None:
+        try:
+            service.renew(
+                session=db.session,
+                credential=record,
+                expires_on=data["expires_on"],
+                issued_on=data.get("issued_on"),
+                number=data.get("number"),
+                verification=data.get("verification"),
+            )
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            form.fail(exc)
+        else:
+            until = record.expires_on.isoformat() if record.expires_on else "no expiry"
+            flash(f"Renewed {record.type} of {person.name} until {until}.", "success")
+            return redirect(back)
+    return _form_page(
+        form,
+        title,
+        person,
+        sections=sections,
+        submit="Renew",
+        cancel_url=back,
+        status=422,
+        intro=intro,
+    )
+
+
+@bp.post("/credentials/<credential_id>/status")
+def credential_status(credential_id):
+    """One click: suspend, revoke, mark entered in error, or reinstate a credential."""
+    record = service.get(session=db.session, credential_id=credential_id)
+    status = request.form.get("status", "")
+    if status not in STATUS_ACTIONS:
+        flash("Choose suspend, revoke, entered in error or reinstate.", "error")
+        return redirect(url_for("admin.credential", credential_id=record.id))
+    service.set_status(session=db.session, credential=record, status=status)
+    db.session.commit()
+    flash(f"{record.type} {STATUS_ACTIONS[status][1]}.", "success")
+    return redirect(url_for("admin.credential", credential_id=record.id))

@@ -1,0 +1,266 @@
+"""Scopes of practice and supervision agreements: what a person may do, and under whom."""
+
+from flask import flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from registry.admin.blueprint import bp
+from registry.admin.forms import Form
+from registry.agreements import service as agreements_service
+from registry.agreements.models import MODES
+from registry.credentials.models import Modality
+from registry.database import db
+from registry.errors import DomainError
+from registry.facilities.models import Appointment, Facility
+from registry.people import service as people_service
+from registry.people.models import Person
+from registry.scopes import service as scopes_service
+from registry.scopes.models import ACTIVITIES
+from registry.transfer.flat import FlatField
+from schemas.agreements import SupervisionAgreementSchema, SupervisionAgreementUpdateSchema
+from schemas.scopes import ScopeSchema, ScopeUpdateSchema
+
+ACTIVITY_WORDS = {
+    "perform": "Perform (technical work in the room)",
+    "interpret": "Interpret (professional interpretation)",
+}
+SCOPE_FIELDS = (
+    FlatField(
+        "activity", "Activity", "select", choices=tuple((a, ACTIVITY_WORDS[a]) for a in ACTIVITIES)
+    ),
+    FlatField("modalities", "Modalities", "choices"),
+    FlatField("facility_id", "Facility", "select", help="Leave empty for everywhere."),
+    FlatField("effective_from", "Effective from", "date"),
+    FlatField("effective_to", "Effective to", "date", help="Leave empty while it is open."),
+)
+MODE_WORDS = {"in_person": "In person", "remote": "Remote"}
+AGREEMENT_FIELDS = (
+    FlatField("facility_id", "Facility", "select"),
+    FlatField("physician_id", "Supervising physician", "select"),
+    FlatField(
+        "technologist_ids",
+        "Technologists covered",
+        "choices",
+        help="Tick none to cover every technologist with an active appointment at the facility.",
+    ),
+    FlatField("modes", "Modes", "choices", choices=tuple((m, MODE_WORDS[m]) for m in MODES)),
+    FlatField(
+        "max_concurrent_cases",
+        "Most concurrent remote cases",
+        "number",
+        attrs={"min": "1", "max": "20"},
+    ),
+    FlatField("effective_from", "Effective from", "date"),
+    FlatField("effective_to", "Effective to", "date"),
+    FlatField("document_ref", "Document reference", help="Where the signed agreement is kept."),
+    FlatField("active", "Active", "checkbox"),
+)
+
+
+def _modality_choices():
+    return [
+        (m.code, f"{m.code} · {m.name}")
+        for m in db.session.scalars(select(Modality).order_by(Modality.code))
+    ]
+
+
+def _facility_choices():
+    return [(f.id, f.name) for f in db.session.scalars(select(Facility).order_by(Facility.name))]
+
+
+def _page(form, title, *, back, section="people", choices=None, status=200, submit="Save"):
+    return render_template(
+        "admin/form.html",
+        section=section,
+        title=title,
+        form=form,
+        sections=[(None, form.fields)],
+        choices=choices or {},
+        crumbs=[],
+        cancel_url=back,
+        submit=submit,
+    ), status
+
+
+# --- scopes ---------------------------------------------------------------------------------
+
+
+def _scope_choices():
+    return {"modalities": _modality_choices(), "facility_id": _facility_choices()}
+
+
+@bp.route("/people/<person_id>/scopes/new", methods=["GET", "POST"])
+def scope_new(person_id):
+    """Record which modalities a person may perform or interpret, and where."""
+    person = people_service.get(session=db.session, person_id=person_id)
+    back = url_for("admin.person", person_id=person.id)
+    title = f"Add a scope of practice for {person.name}"
+    schema = ScopeSchema()
+    if request.method == "GET":
+        form = Form(SCOPE_FIELDS, schema=schema)
+        form.values["activity"] = "interpret" if person.kind == "physician" else "perform"
+        return _page(form, title, back=back, choices=_scope_choices(), submit="Add scope")
+    form = Form.from_request(SCOPE_FIELDS, schema=schema, formdata=request.form)
+    data = form.load()
+    if data is not None:
+        try:
+            scopes_service.create(session=db.session, person_id=person.id, data=data)
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            form.fail(exc)
+        else:
+            flash(f"Added a scope of practice for {person.name}.", "success")
+            return redirect(back)
+    return _page(form, title, back=back, choices=_scope_choices(), status=422, submit="Add scope")
+
+
+@bp.route("/scopes/<scope_id>/edit", methods=["GET", "POST"])
+def scope_edit(scope_id):
+    """Change or close a scope of practice."""
+    record = scopes_service.get(session=db.session, scope_id=scope_id)
+    person = people_service.get(session=db.session, person_id=record.person_id)
+    back = url_for("admin.person", person_id=person.id)
+    title = f"Scope of practice of {person.name}"
+    schema = ScopeUpdateSchema()
+    hidden = {"version": record.version}
+    if request.method == "GET":
+        form = Form.from_record(SCOPE_FIELDS, schema=schema, record=record, hidden=hidden)
+        return _page(form, title, back=back, choices=_scope_choices())
+    form = Form.from_request(SCOPE_FIELDS, schema=schema, formdata=request.form, hidden=hidden)
+    if form.stale(record):
+        return _page(form, title, back=back, choices=_scope_choices(), status=409)
+    data = form.load()
+    if data is not None:
+        try:
+            scopes_service.update(session=db.session, scope=record, data=data)
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            form.fail(exc)
+        else:
+            flash("Saved the scope of practice.", "success")
+            return redirect(back)
+    return _page(form, title, back=back, choices=_scope_choices(), status=422)
+
+
+# --- supervision agreements -----------------------------------------------------------------
+
+
+def _agreement_choices(facility_id: str | None, listed: list[str]):
+    physicians = db.session.scalars(
+        select(Person)
+        .where(Person.kind == "physician", Person.active.is_(True))
+        .order_by(Person.family_name, Person.given_name)
+    )
+    technologists = select(Person).where(Person.kind == "technologist")
+    if facility_id:
+        # the technologists who work there, and anyone already listed
+        works_there = select(Appointment.person_id).where(Appointment.facility_id == facility_id)
+        technologists = technologists.where(Person.id.in_(works_there) | Person.id.in_(listed))
+    else:
+        technologists = technologists.where(Person.active.is_(True) | Person.id.in_(listed))
+    technologists = technologists.order_by(Person.family_name, Person.given_name)
+    return {
+        "facility_id": _facility_choices(),
+        "physician_id": [(p.id, p.name) for p in physicians],
+        "technologist_ids": [(p.id, p.name) for p in db.session.scalars(technologists)],
+    }
+
+
+@bp.get("/agreements")
+def agreements():
+    """Every supervision agreement, by facility."""
+    from registry.admin.person_file import facility_names, people_names
+
+    records = list(db.session.scalars(agreements_service.list_statement()))
+    return render_template(
+        "admin/agreements/list.html",
+        section="facilities",
+        agreements=records,
+        facility_names=facility_names(db.session, {a.facility_id for a in records}),
+        people_names=people_names(db.session, {a.physician_id for a in records}),
+    )
+
+
+@bp.route("/agreements/new", methods=["GET", "POST"])
+def agreement_new():
+    """Record a supervision agreement between a facility, a physician and technologists."""
+    schema = SupervisionAgreementSchema()
+    facility_id = request.values.get("facility_id", "")
+    physician_id = request.values.get("physician_id", "")
+    back = (
+        url_for("admin.facility", facility_id=facility_id)
+        if facility_id
+        else url_for("admin.person", person_id=physician_id)
+        if physician_id
+        else url_for("admin.agreements")
+    )
+    title = "Add a supervision agreement"
+    if request.method == "GET":
+        form = Form(AGREEMENT_FIELDS, schema=schema)
+        for name, value in (
+            ("facility_id", facility_id),
+            ("physician_id", physician_id),
+            ("max_concurrent_cases", "3"),
+            ("active", "on"),
+        ):
+            form.values[name] = value
+        for mode in MODES:
+            form.values.add("modes", mode)
+        choices = _agreement_choices(facility_id, [])
+        return _page(
+            form, title, back=back, section="facilities", choices=choices, submit="Add agreement"
+        )
+    form = Form.from_request(AGREEMENT_FIELDS, schema=schema, formdata=request.form)
+    data = form.load()
+    if data is not None:
+        try:
+            record = agreements_service.create(session=db.session, data=data)
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            form.fail(exc)
+        else:
+            flash("Added the supervision agreement.", "success")
+            return redirect(url_for("admin.facility", facility_id=record.facility_id))
+    choices = _agreement_choices(facility_id, form.selected("technologist_ids"))
+    return _page(
+        form,
+        title,
+        back=back,
+        section="facilities",
+        choices=choices,
+        status=422,
+        submit="Add agreement",
+    )
+
+
+@bp.route("/agreements/<agreement_id>/edit", methods=["GET", "POST"])
+def agreement_edit(agreement_id):
+    """Change, extend or end a supervision agreement."""
+    record = agreements_service.get(session=db.session, agreement_id=agreement_id)
+    back = url_for("admin.facility", facility_id=record.facility_id)
+    title = "Edit the supervision agreement"
+    schema = SupervisionAgreementUpdateSchema()
+    hidden = {"version": record.version}
+    fields = tuple(f for f in AGREEMENT_FIELDS if f.name in schema.fields)
+    if request.method == "GET":
+        form = Form.from_record(fields, schema=schema, record=record, hidden=hidden)
+        choices = _agreement_choices(record.facility_id, record.technologist_ids)
+        return _page(form, title, back=back, section="facilities", choices=choices)
+    form = Form.from_request(fields, schema=schema, formdata=request.form, hidden=hidden)
+    choices = _agreement_choices(record.facility_id, form.selected("technologist_ids"))
+    if form.stale(record):
+        return _page(form, title, back=back, section="facilities", choices=choices, status=409)
+    data = form.load()
+    if data is not None:
+        try:
+            agreements_service.update(session=db.session, agreement=record, data=data)
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            form.fail(exc)
+        else:
+            flash("Saved the supervision agreement.", "success")
+            return redirect(back)
+    return _page(form, title, back=back, section="facilities", choices=choices, status=422)

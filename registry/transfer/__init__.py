@@ -1,0 +1,1 @@
+"""Moving records in and out: CSV import (validated like the API) and CSV export."""

@@ -1,0 +1,280 @@
+"""CSV import of people and credentials: every row validated like an API request, all or nothing.
+
+The whole file is written in one transaction. Each row is loaded by the API's schema and
+created by the same service function the API calls, inside a savepoint so one bad row does not
+hide the next row's errors. If any row is refused, or for a dry run, the transaction is rolled
+back and nothing is written; the report lists every row's errors. Rows are numbered as a
+spreadsheet shows them: the header is row 1, the first record row 2.
+"""
+
+import csv
+import io
+from dataclasses import dataclass, field
+
+from marshmallow import ValidationError
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from registry.errors import DomainError
+from registry.people import service as people_service
+from registry.people.models import Person
+from registry.transfer.flat import FORM_ERRORS, FlatField, flatten_errors, to_schema_input
+
+KINDS = ("people", "credentials")
+MAX_ROWS = 10_000
+ROW_ERROR = "error"
+# columns an export writes for reading that an import does not take
+EXPORT_ONLY_COLUMNS = frozenset({"id", "person_name"})
+_FORMULA_PREFIXES = ("=", "+", "-", "@")
+
+PEOPLE_COLUMNS = (
+    FlatField("kind", "Kind"),
+    FlatField("given_name", "Given name"),
+    FlatField("family_name", "Family name"),
+    FlatField("email", "Email"),
+    FlatField("phone", "Phone"),
+    FlatField("npi", "NPI"),
+    FlatField("external_id", "External id"),
+    FlatField("active", "Active"),
+)
+PERSON_KEYS = ("person_external_id", "person_npi")
+CREDENTIAL_COLUMNS = (
+    FlatField("type", "Type"),
+    FlatField("number", "Number"),
+    FlatField("issuer", "Issuer"),
+    FlatField("jurisdiction", "Jurisdiction"),
+    FlatField("issued_on", "Issued on"),
+    FlatField("expires_on", "Expires on"),
+    FlatField("status", "Status"),
+    FlatField("verification_method", "Verification method", path=("verification", "method")),
+    FlatField("verified_on", "Verified on", path=("verification", "verified_on")),
+    FlatField("verified_by", "Verified by", path=("verification", "verified_by")),
+    FlatField("verification_source", "Verification source", path=("verification", "source")),
+)
+
+
+@dataclass
+class ImportRow:
+    """One record row: what it said, what was wrong with it, and the record it made."""
+
+    number: int
+    values: dict[str, str]
+    errors: dict[str, str] = field(default_factory=dict)
+    record_id: str | None = None
+
+
+@dataclass
+class ImportReport:
+    """The outcome of an import: every row, file-level problems, and whether it was written."""
+
+    kind: str
+    columns: list[str]
+    dry_run: bool
+    rows: list[ImportRow] = field(default_factory=list)
+    file_errors: list[str] = field(default_factory=list)
+    committed: bool = False
+
+    @property
+    def ok(self) -> bool:
+        """No file problem and no row refused."""
+        return not self.file_errors and not any(row.errors for row in self.rows)
+
+    @property
+    def bad_rows(self) -> list[ImportRow]:
+        return [row for row in self.rows if row.errors]
+
+    def errors(self) -> list[dict]:
+        """Row-level errors ``{"row": n, field: message, ...}`` (file problems are row 1)."""
+        found = [{"row": 1, ROW_ERROR: message} for message in self.file_errors]
+        found.extend({"row": row.number, **row.errors} for row in self.bad_rows)
+        return found
+
+
+def columns(kind: str) -> list[str]:
+    """The header of an import file of this kind, in template order."""
+    if kind == "people":
+        return [f.name for f in PEOPLE_COLUMNS]
+    if kind == "credentials":
+        return [*PERSON_KEYS, *(f.name for f in CREDENTIAL_COLUMNS)]
+    raise ValueError(f"unknown import kind {kind!r}; expected one of {', '.join(KINDS)}")
+
+
+def template(kind: str) -> str:
+    """An empty import file: the header row only."""
+    stream = io.StringIO()
+    csv.writer(stream, lineterminator="\r\n").writerow(columns(kind))
+    return stream.getvalue()
+
+
+def import_csv(*, session, kind: str, text: str, dry_run: bool) -> ImportReport:
+    """Validate and import a CSV file of people or credentials, all or nothing.
+
+    Commits when every row is valid and this is not a dry run; otherwise rolls the session
+    back, so nothing is written. The audit trail records each created record with the current
+    actor (the signed-in user or the CLI user).
+    """
+    known = columns(kind)
+    report = ImportReport(kind=kind, columns=known, dry_run=dry_run)
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""))
+    header = [name.strip().lower() for name in next(reader, [])]
+    report.file_errors.extend(_header_problems(kind, header, known))
+    if report.file_errors:
+        return report
+    importer = _PeopleImport(session) if kind == "people" else _CredentialImport(session)
+    for index, cells in enumerate(reader, start=2):
+        if not any(cell.strip() for cell in cells):
+            continue
+        if len(report.rows) >= MAX_ROWS:
+            report.file_errors.append(f"More than {MAX_ROWS} rows: split the file.")
+            break
+        row = ImportRow(number=index, values=_row_values(header, cells))
+        if len(cells) > len(header):
+            row.errors[ROW_ERROR] = "More cells than the header has columns."
+        else:
+            importer.add(row)
+        report.rows.append(row)
+    if not report.rows and not report.file_errors:
+        report.file_errors.append("The file has a header but no rows.")
+    if report.ok and not dry_run:
+        session.commit()
+        report.committed = True
+    else:
+        session.rollback()
+    return report
+
+
+def _header_problems(kind: str, header: list[str], known: list[str]) -> list[str]:
+    if not any(header):
+        return ["The file is empty: the first row must name the columns."]
+    problems = []
+    unknown = [name for name in header if name not in known and name not in EXPORT_ONLY_COLUMNS]
+    if unknown:
+        problems.append(
+            f"Unknown column{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}. "
+            f"The columns are: {', '.join(known)}."
+        )
+    repeated = sorted({name for name in header if header.count(name) > 1})
+    if repeated:
+        problems.append(
+            f"Repeated column{'s' if len(repeated) > 1 else ''}: {', '.join(repeated)}."
+        )
+    if kind == "credentials" and not set(PERSON_KEYS) & set(header):
+        problems.append(
+            "A column person_external_id or person_npi must say whose credential it is."
+        )
+    return problems
+
+
+def _row_values(header: list[str], cells: list[str]) -> dict[str, str]:
+    values = {}
+    for name, cell in zip(header, cells, strict=False):
+        if name in EXPORT_ONLY_COLUMNS:
+            continue
+        cell = cell.strip()
+        # undo the apostrophe an export puts before text a spreadsheet would run as a formula
+        if cell.startswith("'") and cell[1:].startswith(_FORMULA_PREFIXES):
+            cell = cell[1:]
+        values[name] = cell
+    return values
+
+
+def _field_errors(messages, flat_fields) -> dict[str, str]:
+    errors = {}
+    for name, texts in flatten_errors(messages, flat_fields).items():
+        errors[ROW_ERROR if name == FORM_ERRORS else name] = " ".join(texts)
+    return errors
+
+
+class _RowImport:
+    """Load one row with a schema and create it with a service, inside a savepoint."""
+
+    flat_fields: tuple[FlatField, ...] = ()
+
+    def __init__(self, session):
+        self.session = session
+        self.schema = self.make_schema()
+
+    def make_schema(self):
+        raise NotImplementedError
+
+    def create(self, row: ImportRow, data: dict):
+        raise NotImplementedError
+
+    def add(self, row: ImportRow) -> None:
+        payload = to_schema_input(self.schema, self.flat_fields, row.values)
+        try:
+            data = self.schema.load(payload)
+        except ValidationError as exc:
+            row.errors.update(_field_errors(exc.messages, self.flat_fields))
+        savepoint = self.session.begin_nested()
+        try:
+            # a row whose own fields are bad is still looked up, to report its person too
+            record = self.create(row, None if row.errors else data)
+            self.session.flush()
+        except DomainError as exc:
+            savepoint.rollback()
+            found = _field_errors(exc.errors, self.flat_fields) if exc.errors else {}
+            row.errors.update(found or {ROW_ERROR: exc.message})
+            return
+        except IntegrityError:
+            savepoint.rollback()
+            row.errors[ROW_ERROR] = "Conflicts with an existing record (a unique value is taken)."
+            return
+        if row.errors:
+            savepoint.rollback()
+            return
+        savepoint.commit()
+        row.record_id = getattr(record, "id", None)
+
+
+class _PeopleImport(_RowImport):
+    flat_fields = PEOPLE_COLUMNS
+
+    def make_schema(self):
+        from schemas.people import PersonSchema
+
+        return PersonSchema()
+
+    def create(self, row, data):
+        if data is None:
+            return None
+        return people_service.create(session=self.session, data=data)
+
+
+class _CredentialImport(_RowImport):
+    flat_fields = CREDENTIAL_COLUMNS
+
+    def make_schema(self):
+        from schemas.credentials import CredentialSchema
+
+        return CredentialSchema()
+
+    def create(self, row, data):
+        from registry.credentials import service as credentials_service
+
+        person_id = self._person_id(row)
+        if person_id is None or data is None:
+            return None
+        return credentials_service.create(session=self.session, person_id=person_id, data=data)
+
+    def _person_id(self, row: ImportRow) -> str | None:
+        external_id = row.values.get("person_external_id", "")
+        npi = row.values.get("person_npi", "")
+        if not external_id and not npi:
+            row.errors["person_external_id"] = "Give person_external_id or person_npi."
+            return None
+        found = {}
+        for name, column, value in (
+            ("person_external_id", Person.external_id, external_id),
+            ("person_npi", Person.npi, npi),
+        ):
+            if value:
+                found[name] = self.session.scalar(select(Person.id).where(column == value))
+                if found[name] is None:
+                    row.errors[name] = f"No person with {name.removeprefix('person_')} {value}."
+        if row.errors.keys() & set(PERSON_KEYS):
+            return None
+        if len(set(found.values())) > 1:
+            row.errors["person_npi"] = "This NPI belongs to someone else than the external id."
+            return None
+        return next(iter(found.values()))

@@ -1,0 +1,228 @@
+"""CSV import (validated like the API, all or nothing, dry run) and export, by function, CLI
+and through the admin UI's preview."""
+
+import csv
+import io
+
+import pytest
+from sqlalchemy import select
+
+from registry.audit.context import acting_as
+from registry.audit.models import AuditEvent
+from registry.credentials.models import Credential
+from registry.database import db
+from registry.people.models import Person
+from registry.transfer import csv_export
+from registry.transfer.csv_import import columns, import_csv, template
+from tests import factories
+
+PEOPLE_OK = (
+    "kind,given_name,family_name,email,phone,npi,external_id,active\n"
+    "technologist,Ana,Ruiz,ana@example.org,913-555-0100,1234567893,HR-1,true\n"
+    "physician,Omar,Haddad,,,,HR-2,\n"
+)
+PEOPLE_ONE_BAD = PEOPLE_OK + "technologist,Bo,Lind,,,1234567890,HR-3,yes\n"
+
+
+def people_count() -> int:
+    return db.session.query(Person).count()
+
+
+def test_templates_are_the_header_rows():
+    assert template("people") == ",".join(columns("people")) + "\r\n"
+    header = next(csv.reader(io.StringIO(template("credentials"))))
+    assert header[:2] == ["person_external_id", "person_npi"]
+    assert {"type", "expires_on", "verification_method", "verification_source"} <= set(header)
+    with pytest.raises(ValueError):
+        columns("facilities")
+
+
+def test_a_dry_run_validates_every_row_and_writes_nothing(session):
+    report = import_csv(session=session, kind="people", text=PEOPLE_OK, dry_run=True)
+    assert report.ok and not report.committed and len(report.rows) == 2
+    assert people_count() == 0
+    assert session.query(AuditEvent).count() == 0
+
+
+def test_an_import_writes_every_row_as_the_actor(session):
+    with acting_as("user:c@example.org"):
+        report = import_csv(session=session, kind="people", text=PEOPLE_OK, dry_run=False)
+    assert report.committed and report.errors() == []
+    ana = session.scalars(select(Person).where(Person.npi == "1234567893")).one()
+    assert (ana.email, ana.active) == ("ana@example.org", True)
+    omar = session.scalars(select(Person).where(Person.external_id == "HR-2")).one()
+    assert omar.email is None and omar.active is True  # empty cells: null, or the default
+    actors = set(
+        session.scalars(select(AuditEvent.actor).where(AuditEvent.entity_type == "person"))
+    )
+    assert actors == {"user:c@example.org"}
+
+
+def test_one_bad_row_refuses_the_whole_file_and_names_row_and_field(session):
+    text = PEOPLE_ONE_BAD + "nurse,Cy,,,,,HR-4,\n"
+    report = import_csv(session=session, kind="people", text=text, dry_run=False)
+    assert not report.ok and not report.committed
+    assert people_count() == 0
+    errors = report.errors()
+    assert [e["row"] for e in errors] == [4, 5]
+    assert "Not a valid NPI" in errors[0]["npi"]
+    assert set(errors[1]) == {"row", "kind", "family_name"}
+    assert errors[1]["family_name"] == "Required."
+
+
+def test_duplicates_inside_the_file_and_against_the_registry(session):
+    factories.person(npi="1234567893")
+    session.commit()
+    text = PEOPLE_OK + "technologist,Al,Berg,,,,HR-2,\n"
+    report = import_csv(session=session, kind="people", text=text, dry_run=True)
+    errors = {e["row"]: e for e in report.errors()}
+    assert "Already used by person" in errors[2]["npi"]
+    assert "Already used by person" in errors[4]["external_id"]
+    assert 3 not in errors
+    assert people_count() == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "The file is empty"),
+        ("kind,given_name,family_name,shoe_size\n", "Unknown column: shoe_size"),
+        ("kind,kind,given_name,family_name\n", "Repeated column: kind"),
+        ("kind,given_name,family_name\n", "no rows"),
+    ],
+)
+def test_file_problems_are_row_one(session, text, message):
+    report = import_csv(session=session, kind="people", text=text, dry_run=False)
+    assert not report.ok
+    assert report.errors()[0]["row"] == 1 and message in report.errors()[0]["error"]
+
+
+def test_a_row_with_more_cells_than_columns_is_refused(session):
+    text = "kind,given_name,family_name\ntechnologist,Ana,Ruiz,extra\n"
+    report = import_csv(session=session, kind="people", text=text, dry_run=False)
+    assert report.errors() == [{"row": 2, "error": "More cells than the header has columns."}]
+
+
+def _credentials_file(*rows: str) -> str:
+    return ",".join(columns("credentials")) + "\n" + "".join(row + "\n" for row in rows)
+
+
+def test_credentials_name_their_holder_and_carry_verification(session):
+    tech = factories.person(external_id="HR-1", npi="1234567893")
+    doc = factories.person("physician", "Omar", "Haddad", npi="1245319599")
+    session.commit()
+    text = _credentials_file(
+        "HR-1,,CNIM,CNIM-1,,,2024-01-01,2028-12-31,,primary_source,2024-02-01,Dana,https://abret.org",
+        ",1245319599,MEDICAL_LICENSE,KS-1,,ks,2025-01-01,2027-01-31,,document,2025-01-05,,",
+        "HR-1,1234567893,BLS,,,,,2027-03-01,,,,,",
+    )
+    report = import_csv(session=session, kind="credentials", text=text, dry_run=False)
+    assert report.committed, report.errors()
+    cnim = session.scalars(select(Credential).where(Credential.type == "CNIM")).one()
+    assert cnim.person_id == tech.id and cnim.verified and cnim.verified_by == "Dana"
+    license_ = session.scalars(select(Credential).where(Credential.type == "MEDICAL_LICENSE")).one()
+    assert license_.person_id == doc.id and license_.jurisdiction == "KS"
+    bls = session.scalars(select(Credential).where(Credential.type == "BLS")).one()
+    assert bls.verified is False and bls.status == "active"
+
+
+def test_credential_rows_report_every_problem(session):
+    factories.person(external_id="HR-1", npi="1234567893")
+    factories.person("physician", "Omar", "Haddad", external_id="HR-2")
+    session.commit()
+    text = _credentials_file(
+        "HR-9,,CNIM,,,,,2028-12-31,,,,,",
+        ",,CNIM,,,,,,,,,,",
+        "HR-2,1234567893,ABCN,,,,,,,,,,",
+        "HR-2,,MEDICAL_LICENSE,,,,,,,,,,",
+        "HR-1,,CNIM,,,,2026-01-01,2025-01-01,,attestation,,,",
+        "HR-1,,CNIM,,,,,2028-12-31,,,,,",
+    )
+    report = import_csv(session=session, kind="credentials", text=text, dry_run=False)
+    errors = {e["row"]: e for e in report.errors()}
+    assert errors[2] == {"row": 2, "person_external_id": "No person with external_id HR-9."}
+    assert "person_external_id or person_npi" in errors[3]["person_external_id"]
+    assert "someone else" in errors[4]["person_npi"]
+    assert "Required for MEDICAL_LICENSE" in errors[5]["jurisdiction"]
+    assert errors[6]["verified_on"] == "Required."
+    assert 7 not in errors
+    assert session.query(Credential).count() == 0
+
+
+def test_export_uses_the_import_columns_and_reimports(session, app):
+    factories.person(external_id="HR-1", npi="1234567893", phone="+1 913 555 0100")
+    tech = factories.person("technologist", "Bo", "Lind", external_id="=HYPERLINK(1)")
+    factories.credential(tech, "CNIM")
+    session.commit()
+    people = io.StringIO()
+    assert csv_export.export_people(session=session, stream=people) == 2
+    rows = list(csv.DictReader(io.StringIO(people.getvalue())))
+    assert list(rows[0]) == ["id", *columns("people")]
+    assert rows[0]["external_id"] == "'=HYPERLINK(1)"  # a spreadsheet shows it, never runs it
+    assert rows[1]["phone"] == "'+1 913 555 0100"
+    credentials = io.StringIO()
+    assert csv_export.export_credentials(session=session, stream=credentials) == 1
+    row = next(csv.DictReader(io.StringIO(credentials.getvalue())))
+    assert (row["person_name"], row["type"], row["verification_method"]) == (
+        "Bo Lind",
+        "CNIM",
+        "primary_source",
+    )
+    # into an empty registry: the exported files import as they are
+    session.query(Credential).delete()
+    session.query(Person).delete()
+    session.commit()
+    assert import_csv(session=session, kind="people", text=people.getvalue(), dry_run=False).ok
+    again = session.scalars(select(Person).where(Person.family_name == "Lind")).one()
+    assert again.external_id == "=HYPERLINK(1)"
+    report = import_csv(
+        session=session, kind="credentials", text=credentials.getvalue(), dry_run=False
+    )
+    assert report.committed, report.errors()
+
+
+# --- the command line -------------------------------------------------------------------------
+
+
+def test_cli_import_dry_run_then_for_real(runner, tmp_path, app):
+    path = tmp_path / "people.csv"
+    path.write_text(PEOPLE_OK, encoding="utf-8")
+    dry = runner.invoke(args=["import", "people", str(path), "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert "all 2 rows are valid; nothing was written" in dry.output
+    with app.app_context():
+        assert people_count() == 0
+    real = runner.invoke(args=["import", "people", str(path)])
+    assert real.exit_code == 0 and "imported 2 people" in real.output
+    with app.app_context():
+        assert people_count() == 2
+        actor = db.session.scalars(select(AuditEvent.actor)).first()
+        assert actor.startswith("cli")
+
+
+def test_cli_import_of_a_bad_file_prints_row_errors_and_fails(runner, tmp_path, app):
+    path = tmp_path / "people.csv"
+    path.write_text(PEOPLE_ONE_BAD, encoding="utf-8")
+    result = runner.invoke(args=["import", "people", str(path)])
+    assert result.exit_code == 1
+    assert "row 4: npi: Not a valid NPI" in result.output
+    assert "refused: 1 of 3 rows have errors; nothing was written" in result.output
+    with app.app_context():
+        assert people_count() == 0
+
+
+def test_cli_export_people_and_credentials(runner, app, tmp_path):
+    with app.app_context():
+        tech = factories.person(external_id="HR-1")
+        factories.credential(tech, "CNIM")
+        db.session.commit()
+    people = runner.invoke(args=["export", "people"])
+    assert people.exit_code == 0 and people.output.startswith("id,kind,given_name")
+    target = tmp_path / "credentials.csv"
+    credentials = runner.invoke(args=["export", "credentials", "--output", str(target)])
+    assert credentials.exit_code == 0
+    assert "HR-1" in target.read_text() and "CNIM" in target.read_text()
+    expirations = runner.invoke(args=["export", "expirations"])
+    assert expirations.exit_code == 0 and expirations.output.startswith("item_type,")
+    template_ = runner.invoke(args=["import", "template", "credentials"])
+    assert template_.output.startswith("person_external_id,person_npi,type")
