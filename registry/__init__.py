@@ -55,8 +55,9 @@ def register_api_settings(app: Flask) -> None:
             },
         },
     )
-    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    # Flask's own defaults already hold these keys, so set them outright
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
+    app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     app.json.sort_keys = False
 
 
@@ -98,12 +99,9 @@ def register_blueprints(app: Flask) -> None:
     def swagger_assets(filename):
         return send_from_directory(app.config["SWAGGER_UI_DIR"], filename, max_age=3600)
 
-    try:  # TEMPORARY while the admin UI is being built beside its services
-        from registry.admin import register as register_admin
+    from registry.admin import register as register_admin
 
-        register_admin(app)
-    except ImportError as exc:
-        log.warning("admin UI not registered: %s", exc)
+    register_admin(app)
 
 
 def _is_api_request() -> bool:

@@ -19,10 +19,6 @@ def register(app: Flask) -> None:
     from registry.admin.blueprint import bp
 
     views.load()
-    # Flask's own default (None) would otherwise win over create_app's setdefault
-    if not app.config.get("SESSION_COOKIE_SAMESITE"):
-        app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
-    app.config["SESSION_COOKIE_HTTPONLY"] = True
     # before CSRFProtect's hook, which is the first to read the form
     app.before_request(views.transfer.make_room_for_an_import)
     csrf = CSRFProtect(app)
