@@ -98,7 +98,7 @@ def list_statement(*, facility_id=None, physician_id=None, technologist_id=None,
 
 
 def _technologists(session, ids: list[str], errors: dict) -> list[Person]:
-    """The people named by ``ids``, in order; offenders are reported under technologist_ids."""
+    """The people named by ``ids``, by id; offenders are reported under technologist_ids."""
     ids = list(dict.fromkeys(ids))
     if not ids:
         return []
@@ -116,4 +116,5 @@ def _technologists(session, ids: list[str], errors: dict) -> list[Person]:
     if messages:
         errors["technologist_ids"] = messages
         return []
-    return [found[i] for i in ids]
+    # the relationship reads back ordered by id: keep the same order in memory
+    return sorted((found[i] for i in ids), key=lambda person: person.id)

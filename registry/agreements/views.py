@@ -4,7 +4,14 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from registry.agreements import service
-from registry.api import check_if_match, paginate, requires_scope, set_etag
+from registry.api import (
+    READ_ONE_DOC,
+    UPDATE_DOC,
+    check_if_match,
+    paginate,
+    requires_scope,
+    set_etag,
+)
 from registry.database import db
 from schemas.agreements import (
     SupervisionAgreementQuerySchema,
@@ -45,6 +52,7 @@ class SupervisionAgreements(MethodView):
 class SupervisionAgreementById(MethodView):
     @requires_scope("read")
     @blp.response(200, SupervisionAgreementSchema)
+    @blp.doc(**READ_ONE_DOC)
     def get(self, agreement_id):
         """One supervision agreement."""
         agreement = service.get(session=db.session, agreement_id=agreement_id)
@@ -54,6 +62,7 @@ class SupervisionAgreementById(MethodView):
     @requires_scope("write")
     @blp.arguments(SupervisionAgreementUpdateSchema)
     @blp.response(200, SupervisionAgreementSchema)
+    @blp.doc(**UPDATE_DOC)
     def patch(self, data, agreement_id):
         """Change an agreement (end it with `active: false`). Send If-Match with the ETag."""
         agreement = service.get(session=db.session, agreement_id=agreement_id)

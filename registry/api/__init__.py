@@ -36,6 +36,21 @@ class RegistryApi(Api):
 
 api = RegistryApi()
 
+# OpenAPI for a read of one record and for an update: the ETag, the optional If-Match, the 412
+READ_ONE_DOC = {"responses": {200: {"headers": {"ETag": "ETAG"}}}}
+UPDATE_DOC = {
+    "parameters": [
+        {
+            "name": "If-Match",
+            "in": "header",
+            "required": False,
+            "description": "The ETag you read; the update is refused (412) if the record changed",
+            "schema": {"type": "string", "maxLength": 200},
+        }
+    ],
+    "responses": {200: {"headers": {"ETag": "ETAG"}}, 412: "PRECONDITION_FAILED"},
+}
+
 
 def requires_scope(scope: str):
     """Declare the API key scope a view method needs; routes without one require ``admin``."""

@@ -3,7 +3,14 @@
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from registry.api import check_if_match, paginate, requires_scope, set_etag
+from registry.api import (
+    READ_ONE_DOC,
+    UPDATE_DOC,
+    check_if_match,
+    paginate,
+    requires_scope,
+    set_etag,
+)
 from registry.credentials import service
 from registry.database import db
 from registry.people import service as people
@@ -52,6 +59,7 @@ class CredentialTypes(MethodView):
 class CredentialTypeByCode(MethodView):
     @requires_scope("read")
     @catalogue_blp.response(200, CredentialTypeSchema)
+    @catalogue_blp.doc(**READ_ONE_DOC)
     def get(self, code):
         """One credential type."""
         credential_type = service.get_type(session=db.session, code=code)
@@ -61,6 +69,7 @@ class CredentialTypeByCode(MethodView):
     @requires_scope("admin")
     @catalogue_blp.arguments(CredentialTypeUpdateSchema)
     @catalogue_blp.response(200, CredentialTypeSchema)
+    @catalogue_blp.doc(**UPDATE_DOC)
     def patch(self, data, code):
         """Change a credential type (admin; send If-Match with the ETag)."""
         credential_type = service.get_type(session=db.session, code=code)
@@ -120,6 +129,7 @@ class Credentials(MethodView):
 class CredentialById(MethodView):
     @requires_scope("read")
     @blp.response(200, CredentialSchema)
+    @blp.doc(**READ_ONE_DOC)
     def get(self, credential_id):
         """One credential."""
         credential = service.get(session=db.session, credential_id=credential_id)
@@ -129,6 +139,7 @@ class CredentialById(MethodView):
     @requires_scope("write")
     @blp.arguments(CredentialUpdateSchema)
     @blp.response(200, CredentialSchema)
+    @blp.doc(**UPDATE_DOC)
     def patch(self, data, credential_id):
         """Change, renew, verify, suspend or revoke a credential (status `revoked` or
         `entered_in_error`; nothing is deleted). Send If-Match with the ETag."""

@@ -3,7 +3,14 @@
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from registry.api import check_if_match, paginate, requires_scope, set_etag
+from registry.api import (
+    READ_ONE_DOC,
+    UPDATE_DOC,
+    check_if_match,
+    paginate,
+    requires_scope,
+    set_etag,
+)
 from registry.database import db
 from registry.facilities import service
 from registry.people import service as people
@@ -50,6 +57,7 @@ class Facilities(MethodView):
 class FacilityById(MethodView):
     @requires_scope("read")
     @blp.response(200, FacilitySchema)
+    @blp.doc(**READ_ONE_DOC)
     def get(self, facility_id):
         """One facility."""
         facility = service.get(session=db.session, facility_id=facility_id)
@@ -59,6 +67,7 @@ class FacilityById(MethodView):
     @requires_scope("write")
     @blp.arguments(FacilityUpdateSchema)
     @blp.response(200, FacilitySchema)
+    @blp.doc(**UPDATE_DOC)
     def patch(self, data, facility_id):
         """Change a facility (deactivate with `active: false`). Send If-Match with the ETag."""
         facility = service.get(session=db.session, facility_id=facility_id)
@@ -111,6 +120,7 @@ class PersonAppointments(MethodView):
 class AppointmentById(MethodView):
     @requires_scope("read")
     @appointments_blp.response(200, AppointmentSchema)
+    @appointments_blp.doc(**READ_ONE_DOC)
     def get(self, appointment_id):
         """One appointment."""
         appointment = service.get_appointment(session=db.session, appointment_id=appointment_id)
@@ -120,6 +130,7 @@ class AppointmentById(MethodView):
     @requires_scope("write")
     @appointments_blp.arguments(AppointmentUpdateSchema)
     @appointments_blp.response(200, AppointmentSchema)
+    @appointments_blp.doc(**UPDATE_DOC)
     def patch(self, data, appointment_id):
         """Renew, suspend or end an appointment (`status: ended`; nothing is deleted).
         Send If-Match with the ETag."""

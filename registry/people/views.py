@@ -3,7 +3,14 @@
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from registry.api import check_if_match, paginate, requires_scope, set_etag
+from registry.api import (
+    READ_ONE_DOC,
+    UPDATE_DOC,
+    check_if_match,
+    paginate,
+    requires_scope,
+    set_etag,
+)
 from registry.database import db
 from registry.people import service
 from schemas.people import PersonQuerySchema, PersonSchema, PersonUpdateSchema
@@ -36,6 +43,7 @@ class People(MethodView):
 class PersonById(MethodView):
     @requires_scope("read")
     @blp.response(200, PersonSchema)
+    @blp.doc(**READ_ONE_DOC)
     def get(self, person_id):
         """One person."""
         person = service.get(session=db.session, person_id=person_id)
@@ -45,6 +53,7 @@ class PersonById(MethodView):
     @requires_scope("write")
     @blp.arguments(PersonUpdateSchema)
     @blp.response(200, PersonSchema)
+    @blp.doc(**UPDATE_DOC)
     def patch(self, data, person_id):
         """Change a person (send If-Match with the ETag to avoid overwriting someone else)."""
         person = service.get(session=db.session, person_id=person_id)

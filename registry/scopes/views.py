@@ -3,7 +3,14 @@
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from registry.api import check_if_match, paginate, requires_scope, set_etag
+from registry.api import (
+    READ_ONE_DOC,
+    UPDATE_DOC,
+    check_if_match,
+    paginate,
+    requires_scope,
+    set_etag,
+)
 from registry.database import db
 from registry.people import service as people
 from registry.scopes import service
@@ -43,6 +50,7 @@ class PersonScopes(MethodView):
 class ScopeById(MethodView):
     @requires_scope("read")
     @blp.response(200, ScopeSchema)
+    @blp.doc(**READ_ONE_DOC)
     def get(self, scope_id):
         """One scope of practice."""
         scope = service.get(session=db.session, scope_id=scope_id)
@@ -52,6 +60,7 @@ class ScopeById(MethodView):
     @requires_scope("write")
     @blp.arguments(ScopeUpdateSchema)
     @blp.response(200, ScopeSchema)
+    @blp.doc(**UPDATE_DOC)
     def patch(self, data, scope_id):
         """Change a scope (end it with `effective_to`). Send If-Match with the ETag."""
         scope = service.get(session=db.session, scope_id=scope_id)
