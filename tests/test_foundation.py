@@ -35,7 +35,9 @@ def test_no_api_route_is_open_by_accident(app, client):
             continue
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             response = client.open(path, method=method, json={})
-            assert response.status_code == 401, f"{method} {rule.rule} answered {response.status_code}"
+            assert response.status_code == 401, (
+                f"{method} {rule.rule} answered {response.status_code}"
+            )
             checked += 1
     assert checked >= 46
 
@@ -71,7 +73,9 @@ def test_api_key_cli_prints_key_last_and_stores_only_a_hash(app, runner, client)
         stored = db.session.query(ApiKey).filter_by(name="staffing").one()
         assert raw not in (stored.key_hash, stored.prefix)
         assert stored.scopes == ["read", "check"]
-    assert client.get("/api/v1/people", headers={"Authorization": f"Bearer {raw}"}).status_code == 200
+    assert (
+        client.get("/api/v1/people", headers={"Authorization": f"Bearer {raw}"}).status_code == 200
+    )
     bad = runner.invoke(args=["api-keys", "create", "other", "--scopes", "read,superuser"])
     assert bad.exit_code != 0
     assert "superuser" in bad.output
@@ -101,8 +105,6 @@ def test_request_id_is_returned_and_recorded(client, auth):
     )
     assert response.status_code == 201
     assert response.headers["X-Request-Id"] == "req-123"
-    events = client.get(
-        f"/api/v1/audit-events?entity_id={response.json['id']}", headers=auth
-    ).json
+    events = client.get(f"/api/v1/audit-events?entity_id={response.json['id']}", headers=auth).json
     assert [e["request_id"] for e in events] == ["req-123"]
     assert events[0]["actor"].startswith("api-key:")

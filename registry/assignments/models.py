@@ -23,7 +23,7 @@ class Assignment(IdMixin, TimestampMixin, VersionedMixin, Base):
     payer: Mapped[str] = mapped_column(String(20), default="commercial")
     case_ref: Mapped[str | None] = mapped_column(String(100), index=True)
     case: Mapped[dict] = mapped_column(default=dict)
-    # no index on status: nearly every row is "booked", and it lures the planner off the window index
+    # no index on status: nearly every row is "booked"; it lures the planner off the window index
     status: Mapped[str] = mapped_column(String(20), default="booked")
     check_id: Mapped[str | None] = mapped_column(ForeignKey("qualification_checks.id"))
     booked_by: Mapped[str | None] = mapped_column(String(200))
