@@ -166,6 +166,8 @@ def build(url: str, seed: int = 7) -> dict:
             insert(agreement_technologists),
             [{"agreement_id": agreements[0]["id"], "technologist_id": t["id"]} for t in techs[:5]],
         )
+        # fresh statistics, as after any bulk import (PostgreSQL's autovacuum would get there too)
+        conn.exec_driver_sql("ANALYZE")
     engine.dispose()
     return {
         "facility_id": home["id"],

@@ -23,6 +23,7 @@ def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__)
     app.config.update(settings.from_environment())
     app.config.update(config or {})
+    settings.ensure_secret_key(app.config)
     register_api_settings(app)
     register_logging(app)
     register_extensions(app)

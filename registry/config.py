@@ -26,7 +26,8 @@ def from_environment() -> dict:
     env = os.environ
     var_dir = Path(env.get("REGISTRY_VAR_DIR", PROJECT_ROOT / "var"))
     return {
-        "SECRET_KEY": env.get("SECRET_KEY", "dev-only-change-me"),
+        # unset: a random key kept in REGISTRY_VAR_DIR/secret-key (see ensure_secret_key)
+        "SECRET_KEY": env.get("SECRET_KEY") or None,
         "DATABASE_URL": env.get("DATABASE_URL", f"sqlite:///{var_dir / 'registry.db'}"),
         "REGISTRY_VAR_DIR": str(var_dir),
         "REGISTRY_TIMEZONE": env.get("REGISTRY_TIMEZONE", "America/Chicago"),
@@ -54,3 +55,20 @@ def from_environment() -> dict:
         "LOG_LEVEL": env.get("LOG_LEVEL", "INFO"),
         "SESSION_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE"), False),
     }
+
+
+def ensure_secret_key(config: dict) -> None:
+    """Without SECRET_KEY, use a random key made once and kept in var/ (never a known default).
+
+    Several replicas must share one key: set SECRET_KEY for them.
+    """
+    if config.get("SECRET_KEY"):
+        return
+    import secrets
+
+    path = Path(config["REGISTRY_VAR_DIR"]) / "secret-key"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(48))
+    config["SECRET_KEY"] = path.read_text().strip()

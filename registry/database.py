@@ -106,6 +106,8 @@ def make_engine(url: str, config: dict | None = None) -> Engine:
             cursor = dbapi_conn.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA journal_mode=WAL")
+            # WAL + NORMAL never corrupts; a power cut may lose only the last commits
+            cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
 

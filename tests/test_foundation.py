@@ -108,3 +108,17 @@ def test_request_id_is_returned_and_recorded(client, auth):
     events = client.get(f"/api/v1/audit-events?entity_id={response.json['id']}", headers=auth).json
     assert [e["request_id"] for e in events] == ["req-123"]
     assert events[0]["actor"].startswith("api-key:")
+
+
+def test_without_secret_key_a_random_one_is_kept_in_var(tmp_path):
+    from registry.config import ensure_secret_key
+
+    first = {"SECRET_KEY": None, "REGISTRY_VAR_DIR": str(tmp_path)}
+    ensure_secret_key(first)
+    second = {"SECRET_KEY": "", "REGISTRY_VAR_DIR": str(tmp_path)}
+    ensure_secret_key(second)
+    assert len(first["SECRET_KEY"]) >= 40 and first["SECRET_KEY"] == second["SECRET_KEY"]
+    assert (tmp_path / "secret-key").stat().st_mode & 0o077 == 0
+    given = {"SECRET_KEY": "from-the-environment", "REGISTRY_VAR_DIR": str(tmp_path)}
+    ensure_secret_key(given)
+    assert given["SECRET_KEY"] == "from-the-environment"

@@ -33,7 +33,6 @@ def _search(where):
         role="technologist",
         case=CaseSchema().load(body),
         include_unqualified=True,
-        asked_by="test",
     )
 
 

@@ -52,6 +52,8 @@ __all__ = [
     "case_dates",
     "evaluate",
     "evaluate_many",
+    "IGNORED_CREDENTIAL_STATUSES",
+    "PERSON_KIND_FOR_ROLE",
 ]
 
 # Reason codes (stable: callers, stored checks and the audit trail rely on them).
@@ -116,9 +118,9 @@ REQUIREMENTS: dict[str, tuple[str, ...]] = {
 DEFAULT_MAX_CONCURRENT_CASES = 3
 
 # Credentials in these states were never (or are no longer) meant to exist: treat as absent.
-_IGNORED_STATUSES = frozenset({"revoked", "entered_in_error"})
+IGNORED_CREDENTIAL_STATUSES = frozenset({"revoked", "entered_in_error"})
 
-_PERSON_KIND = {"technologist": "technologist", "interpreting_physician": "physician"}
+PERSON_KIND_FOR_ROLE = {"technologist": "technologist", "interpreting_physician": "physician"}
 _ACTIVITY = {"technologist": "perform", "interpreting_physician": "interpret"}
 
 
@@ -566,7 +568,7 @@ class _Evaluation:
         return [
             c
             for c in self.person.credentials
-            if c.type_code == code and c.status not in _IGNORED_STATUSES
+            if c.type_code == code and c.status not in IGNORED_CREDENTIAL_STATUSES
         ]
 
     def _check_type(
@@ -670,7 +672,7 @@ class _Evaluation:
                 f"{self.person.name} is not active in the registry.",
                 (self.person.id,),
             )
-        expected = _PERSON_KIND[self.role]
+        expected = PERSON_KIND_FOR_ROLE[self.role]
         if self.person.kind != expected:
             failed = True
             self._fail(

@@ -3,18 +3,15 @@ of queries (facility, types, agreements, people, credentials, appointments, scop
 
 from collections import defaultdict
 
-from sqlalchemy import select
+from sqlalchemy import select, true
 
-from registry.agreements.models import SupervisionAgreement
+from registry.agreements.models import SupervisionAgreement, agreement_technologists
 from registry.assignments.models import Assignment
 from registry.credentials.models import Credential, CredentialType
 from registry.facilities.models import Appointment, Facility
 from registry.people.models import Person
 from registry.qualification import engine
 from registry.scopes.models import Scope
-
-ROLE_KIND = {"technologist": "technologist", "interpreting_physician": "physician"}
-_IGNORED_CREDENTIAL_STATUSES = ("revoked", "entered_in_error")
 
 
 def facility_fact(facility: Facility) -> engine.FacilityFact:
@@ -55,25 +52,40 @@ def relevant_types(types, facility: engine.FacilityFact, role: str, policy) -> s
 
 
 def agreement_facts(session, facility_id: str) -> tuple[engine.AgreementFact, ...]:
-    """Active agreements at the facility (the association is loaded in one more query)."""
-    rows = session.scalars(
-        select(SupervisionAgreement).where(
-            SupervisionAgreement.facility_id == facility_id, SupervisionAgreement.active.is_(True)
-        )
-    )
+    """Active agreements at the facility, with their technologist lists (two queries)."""
+    A = SupervisionAgreement
+    here = (A.facility_id == facility_id) & A.active.is_(True)
+    listed = defaultdict(set)
+    for agreement_id, technologist_id in session.execute(
+        select(agreement_technologists.c.agreement_id, agreement_technologists.c.technologist_id)
+        .join(A, A.id == agreement_technologists.c.agreement_id)
+        .where(here)
+    ):
+        listed[agreement_id].add(technologist_id)
     return tuple(
         engine.AgreementFact(
             id=a.id,
             facility_id=a.facility_id,
             physician_id=a.physician_id,
-            technologist_ids=frozenset(a.technologist_ids),
+            technologist_ids=frozenset(listed[a.id]),
             modes=frozenset(a.modes or ()),
             max_concurrent_cases=a.max_concurrent_cases,
             effective_from=a.effective_from,
             effective_to=a.effective_to,
             active=a.active,
         )
-        for a in rows
+        for a in session.execute(
+            select(
+                A.id,
+                A.facility_id,
+                A.physician_id,
+                A.modes,
+                A.max_concurrent_cases,
+                A.effective_from,
+                A.effective_to,
+                A.active,
+            ).where(here)
+        )
     )
 
 
@@ -90,7 +102,21 @@ def load_people(
     )
     if not people:
         return {}
-    ids_subquery = select(Person.id).where(*people_filter).scalar_subquery()
+    if len(people) == 1:
+        # one person: an equality lets every table's person_id index lead the plan
+        only = people[0].id
+
+        def of_people(column):
+            return column == only
+
+        type_filter = true()  # a person's few credentials are filtered below, not by index
+    else:
+        ids_subquery = select(Person.id).where(*people_filter).scalar_subquery()
+
+        def of_people(column):
+            return column.in_(ids_subquery)
+
+        type_filter = Credential.type.in_(sorted(credential_codes))
 
     credentials = defaultdict(list)
     for c in session.execute(
@@ -105,11 +131,13 @@ def load_people(
             Credential.expires_on,
             Credential.jurisdiction,
         ).where(
-            Credential.person_id.in_(ids_subquery),
-            Credential.type.in_(sorted(credential_codes)),
-            Credential.status.not_in(_IGNORED_CREDENTIAL_STATUSES),
+            of_people(Credential.person_id),
+            type_filter,
+            Credential.status.not_in(sorted(engine.IGNORED_CREDENTIAL_STATUSES)),
         )
     ):
+        if c.type not in credential_codes:
+            continue
         credentials[c.person_id].append(
             engine.CredentialFact(
                 id=c.id,
@@ -131,9 +159,7 @@ def load_people(
             Appointment.status,
             Appointment.starts_on,
             Appointment.expires_on,
-        ).where(
-            Appointment.person_id.in_(ids_subquery), Appointment.facility_id == case.facility_id
-        )
+        ).where(of_people(Appointment.person_id), Appointment.facility_id == case.facility_id)
     ):
         appointments[a.person_id].append(
             engine.AppointmentFact(
@@ -156,7 +182,7 @@ def load_people(
             Scope.effective_from,
             Scope.effective_to,
         ).where(
-            Scope.person_id.in_(ids_subquery),
+            of_people(Scope.person_id),
             (Scope.facility_id.is_(None)) | (Scope.facility_id == case.facility_id),
         )
     ):
@@ -183,7 +209,7 @@ def load_people(
             Assignment.remote,
             Assignment.payer,
         ).where(
-            Assignment.person_id.in_(ids_subquery),
+            of_people(Assignment.person_id),
             Assignment.status == "booked",
             Assignment.starts_at < case.ends_at,
             Assignment.ends_at > case.starts_at,

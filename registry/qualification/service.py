@@ -6,7 +6,7 @@ from sqlalchemy import select
 from registry import clock
 from registry.assignments.models import Assignment
 from registry.audit.context import current_request_id
-from registry.credentials.models import Modality
+from registry.credentials import service as credentials
 from registry.errors import InvalidData, NotFound
 from registry.facilities.models import Appointment, Facility
 from registry.people.models import Person
@@ -34,8 +34,7 @@ def _case(session, data: dict) -> tuple[engine.Case, engine.FacilityFact]:
     facility = session.get(Facility, data["facility_id"])
     if facility is None or not facility.active:
         errors["facility_id"] = ["No active facility with this id."]
-    known = set(session.scalars(select(Modality.code)))
-    unknown = sorted(set(data["modalities"]) - known)
+    unknown = credentials.unknown_modalities(session=session, codes=data["modalities"])
     if unknown:
         errors["modalities"] = [f"Unknown modalities: {', '.join(unknown)}."]
     supervisor = data.get("supervising_physician_id")
@@ -136,13 +135,14 @@ def check(
     )
 
 
-def search(
-    *, session, role: str, case: dict, include_unqualified: bool, asked_by: str, policy=None
-) -> dict:
-    """Answer "who is qualified for this case?" over every active person of the role's kind."""
+def search(*, session, role: str, case: dict, include_unqualified: bool, policy=None) -> dict:
+    """Answer "who is qualified for this case?" over every active person of the role's kind.
+
+    Not stored (a search is about many people at once); booking someone stores that check.
+    """
     policy = policy or policy_from_config()
     parsed, facility = _case(session, case)
-    people_filter = [Person.kind == loader.ROLE_KIND[role], Person.active.is_(True)]
+    people_filter = [Person.kind == engine.PERSON_KIND_FOR_ROLE[role], Person.active.is_(True)]
     if not include_unqualified:
         # only the qualified are wanted, and nobody qualifies without an active appointment here
         people_filter.append(

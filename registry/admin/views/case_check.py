@@ -10,7 +10,6 @@ from werkzeug.datastructures import MultiDict
 from registry import clock
 from registry.admin.blueprint import bp
 from registry.admin.forms import Form
-from registry.admin.signin import current_user
 from registry.credentials.catalogue import MODALITIES
 from registry.credentials.models import Modality
 from registry.database import db
@@ -126,7 +125,6 @@ def check_case():
                     role=data["role"],
                     case=data["case"],
                     include_unqualified=True,
-                    asked_by=f"user:{current_user().email}",
                 )
             except DomainError as exc:
                 db.session.rollback()
