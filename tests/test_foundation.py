@@ -53,6 +53,18 @@ def test_wrong_scope_is_forbidden(client, make_key):
     assert "write" in response.json["message"]
 
 
+def test_head_needs_the_scope_of_get(client, make_key, auth):
+    person = client.post(
+        "/api/v1/people",
+        json={"kind": "technologist", "given_name": "A", "family_name": "B"},
+        headers=auth,
+    ).json
+    reader = make_key(["read"])
+    for path in ("/api/v1/people", f"/api/v1/people/{person['id']}"):
+        assert client.head(path, headers=reader).status_code == 200, path
+    assert client.head("/api/v1/people", headers=make_key(["check"])).status_code == 403
+
+
 def test_unknown_and_revoked_keys_are_refused(app, client, runner, make_key):
     assert client.get("/api/v1/people", headers={"Authorization": "Bearer nope"}).status_code == 401
     headers = make_key(["read"])
