@@ -7,14 +7,14 @@ from registry import clock
 from registry.agreements.models import SupervisionAgreement, agreement_technologists
 from registry.errors import InvalidData, NotFound
 from registry.facilities.models import Appointment, Facility
+from registry.ids import find
 from registry.people.models import Person
 from schemas.base import require_order
 
 
 def get(*, session, agreement_id: str) -> SupervisionAgreement:
     """The agreement with this id, or NotFound."""
-    plausible = agreement_id and len(agreement_id) <= 64 and "\x00" not in agreement_id
-    found = session.get(SupervisionAgreement, agreement_id) if plausible else None
+    found = find(session, SupervisionAgreement, agreement_id)
     if found is None:
         raise NotFound(f"supervision agreement {agreement_id!r} not found")
     return found

@@ -5,13 +5,14 @@ from sqlalchemy import select
 from registry import clock
 from registry.assignments.models import Assignment
 from registry.errors import Conflict, NotFound
+from registry.ids import find
 from registry.qualification.models import QualificationCheck
 from registry.qualification.service import decision_of
 
 
 def get(*, session, assignment_id: str) -> Assignment:
     """The assignment with this id, or NotFound."""
-    found = session.get(Assignment, assignment_id) if len(assignment_id) <= 64 else None
+    found = find(session, Assignment, assignment_id)
     if found is None:
         raise NotFound(f"assignment {assignment_id!r} not found")
     return found

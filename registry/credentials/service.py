@@ -10,6 +10,7 @@ from registry.credentials.models import (
     Modality,
 )
 from registry.errors import Conflict, InvalidData, NotFound
+from registry.ids import find
 from registry.people import service as people
 from schemas.base import require_order
 
@@ -23,7 +24,7 @@ _VERIFICATION_COLUMNS = {
 
 def get(*, session, credential_id: str) -> Credential:
     """The credential with this id, or NotFound."""
-    found = session.get(Credential, credential_id) if _plausible_id(credential_id) else None
+    found = find(session, Credential, credential_id)
     if found is None:
         raise NotFound(f"credential {credential_id!r} not found")
     return found
@@ -114,7 +115,7 @@ def list_statement(*, person_id=None, type=None, status=None, expires_before=Non
 
 def get_type(*, session, code: str) -> CredentialType:
     """The credential type with this code, or NotFound."""
-    found = session.get(CredentialType, code) if _plausible_id(code) else None
+    found = find(session, CredentialType, code)
     if found is None:
         raise NotFound(f"credential type {code!r} not found")
     return found
@@ -183,18 +184,13 @@ def unknown_types(*, session, codes) -> list[str]:
     return [code for code in wanted if code not in known]
 
 
-def _plausible_id(value) -> bool:
-    """Whether a value could be a stored id at all (NUL never is; PostgreSQL refuses it)."""
-    return bool(value) and len(str(value)) <= 64 and "\x00" not in str(value)
-
-
 def _words(items) -> str:
     items = list(items or [])
     return " and ".join(items) if items else "no one"
 
 
 def _known_type(session, code) -> CredentialType:
-    found = session.get(CredentialType, code) if _plausible_id(code) else None
+    found = find(session, CredentialType, code)
     if found is None:
         raise InvalidData(
             {"type": ["Unknown credential type; GET /api/v1/credential-types lists the codes."]}

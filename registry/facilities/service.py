@@ -6,13 +6,14 @@ from sqlalchemy import func, or_, select
 from registry.credentials import service as credentials
 from registry.errors import Conflict, InvalidData, NotFound
 from registry.facilities.models import Appointment, Facility
+from registry.ids import find
 from registry.people import service as people
 from schemas.base import require_order
 
 
 def get(*, session, facility_id: str) -> Facility:
     """The facility with this id, or NotFound."""
-    found = session.get(Facility, facility_id) if _plausible_id(facility_id) else None
+    found = find(session, Facility, facility_id)
     if found is None:
         raise NotFound(f"facility {facility_id!r} not found")
     return found
@@ -62,7 +63,7 @@ def list_statement(*, active=None, state=None, q=None, external_id=None):
 
 def get_appointment(*, session, appointment_id: str) -> Appointment:
     """The appointment with this id, or NotFound."""
-    found = session.get(Appointment, appointment_id) if _plausible_id(appointment_id) else None
+    found = find(session, Appointment, appointment_id)
     if found is None:
         raise NotFound(f"appointment {appointment_id!r} not found")
     return found
@@ -105,11 +106,6 @@ def appointments_statement(*, facility_id=None, person_id=None, status=None):
     if status:
         stmt = stmt.where(Appointment.status == status)
     return stmt.order_by(Appointment.expires_on.is_(None), Appointment.expires_on, Appointment.id)
-
-
-def _plausible_id(value) -> bool:
-    """Whether a value could be a stored id at all (NUL never is; PostgreSQL refuses it)."""
-    return bool(value) and len(str(value)) <= 64 and "\x00" not in str(value)
 
 
 def _check_unique(session, values: dict, current: Facility | None = None) -> None:

@@ -3,13 +3,13 @@
 from sqlalchemy import func, or_, select
 
 from registry.errors import Conflict, NotFound
+from registry.ids import find
 from registry.people.models import Person
 
 
 def get(*, session, person_id: str) -> Person:
     """The person with this id, or NotFound."""
-    plausible = person_id and len(person_id) <= 64 and "\x00" not in person_id
-    person = session.get(Person, person_id) if plausible else None
+    person = find(session, Person, person_id)
     if person is None:
         raise NotFound(f"person {person_id!r} not found")
     return person

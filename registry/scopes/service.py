@@ -6,6 +6,7 @@ from sqlalchemy import select
 from registry.credentials import service as credentials
 from registry.errors import InvalidData, NotFound
 from registry.facilities.models import Facility
+from registry.ids import find
 from registry.people import service as people
 from registry.scopes.models import Scope
 from schemas.base import require_order
@@ -13,8 +14,7 @@ from schemas.base import require_order
 
 def get(*, session, scope_id: str) -> Scope:
     """The scope with this id, or NotFound."""
-    plausible = scope_id and len(scope_id) <= 64 and "\x00" not in scope_id
-    found = session.get(Scope, scope_id) if plausible else None
+    found = find(session, Scope, scope_id)
     if found is None:
         raise NotFound(f"scope {scope_id!r} not found")
     return found

@@ -15,6 +15,7 @@ from registry.credentials.models import Modality
 from registry.database import db
 from registry.errors import DomainError
 from registry.facilities.models import Facility
+from registry.ids import find
 from registry.people.models import Person
 from registry.qualification import service
 from registry.transfer.flat import FlatField
@@ -73,7 +74,7 @@ CASE_FIELDS = (
 
 def _with_facility_zone(values: MultiDict) -> MultiDict:
     """Read the window's local times in the chosen facility's zone (the schema wants offsets)."""
-    facility = db.session.get(Facility, values.get("facility_id") or "")
+    facility = find(db.session, Facility, values.get("facility_id"))
     converted = values.copy()
     if facility is None:
         return converted
