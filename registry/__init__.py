@@ -4,7 +4,6 @@ import logging
 import uuid
 
 from flask import Flask, g, jsonify, request, send_from_directory
-from sqlalchemy import text
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
@@ -223,19 +222,3 @@ def register_cli(app: Flask) -> None:
     from registry.cli import register_commands
 
     register_commands(app)
-
-
-def database_is_ready() -> tuple[bool, str]:
-    """Whether the database answers and is at this code's migration (or a newer one)."""
-    from registry.migrate import current_head, database_revision, known_revisions
-
-    try:
-        with db.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-            revision = database_revision(conn)
-    except Exception as exc:  # noqa: BLE001 - any failure means "not ready"
-        return False, f"database unreachable: {type(exc).__name__}"
-    # a revision this code does not know is newer: old replicas stay ready during a rollout
-    if revision != current_head() and (revision is None or revision in known_revisions()):
-        return False, f"database at revision {revision}, code expects {current_head()}"
-    return True, "ok"

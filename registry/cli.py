@@ -104,36 +104,12 @@ def seed_demo():
 
 def register_commands(app) -> None:
     """Attach every command group to the app's CLI."""
-    for command in (db_cli, keys_cli, users_cli, seed_demo):
+    from jobs.cli import jobs_cli
+    from registry.expirations.cli import export_cli
+    from registry.transfer.cli import import_cli  # also adds export people|credentials
+
+    for command in (db_cli, keys_cli, users_cli, seed_demo, jobs_cli, import_cli, export_cli):
         app.cli.add_command(command)
-    for extra in _optional_commands():
-        app.cli.add_command(extra)
-
-
-def _optional_commands() -> list:
-    commands = []
-    try:
-        from jobs.cli import jobs_cli
-
-        commands.append(jobs_cli)
-    except ImportError:
-        pass
-    try:
-        from registry.transfer.cli import export_cli, import_cli
-
-        commands.extend([import_cli, export_cli])
-    except ImportError:
-        pass
-    # `registry export expirations` joins whichever `export` group exists (transfer's or its own)
-    from registry.expirations.cli import export_cli as expirations_export
-    from registry.expirations.cli import export_expirations
-
-    export_group = next((c for c in commands if c.name == "export"), None)
-    if export_group is None:
-        commands.append(expirations_export)
-    elif export_group is not expirations_export:
-        export_group.add_command(export_expirations)
-    return commands
 
 
 def main() -> None:

@@ -181,13 +181,6 @@ class TrimmedString(fields.String):
         return super()._deserialize(value, attr, data, **kwargs).strip()
 
 
-class PageSchema(BaseSchema):
-    """Documented for reference; flask-smorest's paginate() reads page and page_size."""
-
-    page = fields.Integer()
-    page_size = fields.Integer()
-
-
 def require_order(data: dict, first: str, second: str, *, existing=None) -> None:
     """Raise a field error when ``first`` comes after ``second`` (dates or datetimes)."""
     start = data.get(first, getattr(existing, first, None) if existing else None)

@@ -67,7 +67,6 @@ def upgrade() -> None:
         sa.Column("key_hash", sa.String(length=128), nullable=False),
         sa.Column("scopes", sa.JSON(), nullable=False),
         sa.Column("revoked_at", registry.database.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("last_used_at", registry.database.UTCDateTime(timezone=True), nullable=True),
         sa.Column("id", sa.String(length=36), nullable=False),
         sa.Column("created_at", registry.database.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", registry.database.UTCDateTime(timezone=True), nullable=False),

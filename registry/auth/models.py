@@ -19,7 +19,6 @@ class ApiKey(IdMixin, TimestampMixin, Base):
     key_hash: Mapped[str] = mapped_column(String(128), unique=True)
     scopes: Mapped[list] = mapped_column(default=list)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class User(IdMixin, TimestampMixin, Base):

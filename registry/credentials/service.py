@@ -151,19 +151,9 @@ def types_statement():
     return select(CredentialType).order_by(CredentialType.code)
 
 
-def list_types(*, session) -> list[CredentialType]:
-    """The whole catalogue of credential types, by code."""
-    return list(session.scalars(types_statement()))
-
-
 def modalities_statement():
     """Every modality, by code."""
     return select(Modality).order_by(Modality.code)
-
-
-def list_modalities(*, session) -> list[Modality]:
-    """The modality catalogue, by code."""
-    return list(session.scalars(modalities_statement()))
 
 
 def unknown_modalities(*, session, codes) -> list[str]:

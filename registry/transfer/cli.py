@@ -11,13 +11,9 @@ from flask.cli import AppGroup
 
 from registry.audit.context import acting_as
 from registry.database import db
+from registry.expirations.cli import export_cli
 from registry.transfer import csv_export
 from registry.transfer.csv_import import import_csv
-
-try:
-    from registry.expirations.cli import export_cli
-except ImportError:  # pragma: no cover - the expirations package is part of the product
-    export_cli = AppGroup("export", help="Export registry data as CSV.")
 
 import_cli = AppGroup("import", help="Import people or credentials from CSV (all or nothing).")
 
