@@ -23,7 +23,7 @@ def run_command():
 @jobs_cli.command("run-once")
 @click.argument("job", type=click.Choice([*JOBS, "all"]))
 def run_once(job):
-    """One pass of a job (all = scan, deliver, digest), for cron and tests."""
+    """One pass of a job (all = scan, digest, deliver), for cron and tests."""
     sessions = sessions_for(db.engine)
     for name in JOBS if job == "all" else [job]:
         result = run_job(name, sessions=sessions, config=current_app.config)

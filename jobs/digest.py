@@ -1,11 +1,13 @@
 """The coordinators' daily digest: everything lapsing within 30 days and everything lapsed,
-grouped by facility and person; one per coordinator per day (unique digest_date + recipient)."""
+grouped by facility and person; one per coordinator per day (unique digest_date + recipient).
+
+This job only writes the digests into their outbox; the delivery job sends them, like alerts.
+"""
 
 from collections import defaultdict
 
 from sqlalchemy import select
 
-from jobs.delivery import deliver
 from jobs.locks import hold_job_lock
 from jobs.outbox import insert_if_absent
 from jobs.rendering import item_label, long_date, render
@@ -21,7 +23,7 @@ NO_FACILITY = "No active facility appointment"
 
 
 def send_digests(*, sessions, config) -> dict:
-    """Write today's digest for each coordinator that has none yet, then send what is due."""
+    """Queue today's digest for each coordinator that has none yet (the deliver job sends it)."""
     now = clock.now()
     today = local_date(now, config["REGISTRY_TIMEZONE"])
     recipients = sorted(
@@ -52,8 +54,7 @@ def send_digests(*, sessions, config) -> dict:
                         for email in missing
                     ]
                     created = insert_if_absent(session, Digest.__table__, rows)
-    sent = deliver(sessions=sessions, config=config, outboxes=(Digest,))
-    return {"digests written": len(created), **{f"digests {k}": v for k, v in sent.items()}}
+    return {"digests written": len(created)}
 
 
 def digest_payload(session, *, now, config) -> dict:

@@ -15,7 +15,8 @@ from registry.audit.context import acting_as
 from registry.expirations.service import local_date
 
 log = logging.getLogger("registry.jobs")
-JOBS = {"scan": scan, "deliver": deliver, "digest": send_digests}
+# in this order, one "run-once all" writes the day's alerts and digests and then sends them
+JOBS = {"scan": scan, "digest": send_digests, "deliver": deliver}
 
 
 def sessions_for(engine) -> sessionmaker:

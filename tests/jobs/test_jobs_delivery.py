@@ -16,7 +16,7 @@ from jobs.delivery import signature
 from jobs.locks import hold_job_lock
 from jobs.runs import run_job, sessions_for
 from registry import create_app
-from registry.alerts.models import Alert
+from registry.alerts.models import Alert, Digest
 from registry.database import db, make_engine
 from tests.jobs import factories as f
 from tests.jobs.conftest import COORDINATOR, SmtpServer
@@ -30,6 +30,11 @@ def alerts(**where) -> list[Alert]:
     for key, value in where.items():
         stmt = stmt.where(getattr(Alert, key) == value)
     return list(db.session.scalars(stmt))
+
+
+def digests_queued() -> list[Digest]:
+    db.session.rollback()
+    return list(db.session.scalars(select(Digest).order_by(Digest.digest_date, Digest.recipient)))
 
 
 def small_network():
@@ -356,13 +361,15 @@ def test_digest_once_a_day_grouped_by_facility_and_person(app_context, run, smtp
     f.credential(omar, "ABCN", expires_on=TODAY + timedelta(days=29))
     f.credential(omar, "ACLS", expires_on=TODAY + timedelta(days=31))  # beyond 30 days
     coordinators = [COORDINATOR, "second@example.org"]
-    assert run("digest", COORDINATOR_EMAILS=coordinators) == {
-        "digests written": 2,
-        "digests sent": 2,
-    }
-    run("digest", COORDINATOR_EMAILS=coordinators)
+    assert run("digest", COORDINATOR_EMAILS=coordinators) == {"digests written": 2}
+    # the digest job only queues: the deliver job is the one place that sends
+    assert received(smtp_server, digests=True) == []
+    assert {d.status for d in digests_queued()} == {"pending"}
+    assert run("deliver") == {"sent": 2}
+    assert run("digest", COORDINATOR_EMAILS=coordinators) == {"digests written": 0}
     frozen.advance(hours=6)
     run("digest", COORDINATOR_EMAILS=coordinators)
+    assert run("deliver") == {}
     digests = received(smtp_server, digests=True)
     assert sorted(r for r, _ in digests) == sorted(coordinators)
     subject = (
@@ -379,7 +386,9 @@ def test_digest_once_a_day_grouped_by_facility_and_person(app_context, run, smtp
     assert "ACLS" not in text
     frozen.advance(days=1)
     run("digest", COORDINATOR_EMAILS=coordinators)
+    run("deliver")
     assert len(received(smtp_server, digests=True)) == 4
+    assert {(d.status, d.attempts) for d in digests_queued()} == {("sent", 1)}
 
 
 @pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
