@@ -5,16 +5,18 @@ import os
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from registry import clock, create_app
 from registry.audit.models import AuditEvent
-from registry.credentials.catalogue import seed_catalogue
+from registry.credentials.models import CredentialType, Modality
 from registry.database import db, make_engine
 from registry.migrate import upgrade
 from registry.models import Base
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
+# the catalogue rows as the migrations left them; each test starts from exactly these
+_MIGRATED_CATALOGUE: dict = {}
 
 
 def _prepare_postgres(url: str) -> None:
@@ -33,7 +35,27 @@ def database_url(tmp_path_factory) -> str:
     else:
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'registry-test.db'}"
     upgrade(url)
+    _MIGRATED_CATALOGUE.update(_read_catalogue(url))
     return url
+
+
+def _read_catalogue(url: str) -> dict:
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        rows = {
+            table: [dict(row._mapping) for row in conn.execute(select(table))]
+            for table in (CredentialType.__table__, Modality.__table__)
+        }
+    engine.dispose()
+    types = rows[CredentialType.__table__]
+    parents = {row["code"]: row["depends_on"] for row in types}
+
+    def depth(code):
+        return 0 if parents[code] is None else 1 + depth(parents[code])
+
+    # a type depends on another (a foreign key): insert the one depended on first
+    types.sort(key=lambda row: depth(row["code"]))
+    return rows
 
 
 @pytest.fixture(scope="session")
@@ -55,11 +77,12 @@ def app(database_url, tmp_path_factory):
 
 
 def empty_database() -> None:
-    """Delete every row, children first, then put the seeded catalogue back."""
+    """Delete every row, children first, then put back the catalogue the migrations seeded."""
     session = db.session
     for table in reversed(Base.metadata.sorted_tables):
         session.execute(table.delete())
-    seed_catalogue(session)
+    for table, rows in _MIGRATED_CATALOGUE.items():
+        session.execute(table.insert(), rows)
     # the migration seeds the catalogue without audit events; keep each test's trail to itself
     session.execute(AuditEvent.__table__.delete())
     session.commit()

@@ -4,6 +4,7 @@ import re
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from sqlalchemy import select
 
 from registry.database import db
 from registry.migrate import current_head, database_revision
@@ -19,6 +20,21 @@ def test_migrations_match_models(app_context):
             MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata
         )
     assert diff == [], f"models and migrations disagree: {diff}"
+
+
+def test_migrations_seed_the_catalogue_the_code_offers(app_context):
+    # migration 0001 holds its own frozen copy: a catalogue change needs a new migration
+    from registry.credentials.catalogue import MODALITIES, credential_type_rows
+    from registry.credentials.models import CredentialType, Modality
+
+    columns = credential_type_rows()[0].keys()
+    stored = [
+        {name: getattr(row, name) for name in columns}
+        for row in db.session.scalars(select(CredentialType).order_by(CredentialType.code))
+    ]
+    assert stored == sorted(credential_type_rows(), key=lambda row: row["code"])
+    modalities = db.session.execute(select(Modality.code, Modality.name).order_by(Modality.code))
+    assert [tuple(row) for row in modalities] == sorted(MODALITIES)
 
 
 def _concrete(rule: str) -> str:

@@ -11,12 +11,170 @@ import sqlalchemy as sa
 from alembic import op
 
 import registry.database
-from registry.credentials.catalogue import MODALITIES, credential_type_rows
 
 revision = "0001"
 down_revision = None
 branch_labels = None
 depends_on = None
+
+# Frozen here: later catalogue changes belong in a new migration, not in this one.
+CREDENTIAL_TYPES = [
+    {
+        "code": "CNIM",
+        "name": "Certification in Neurophysiologic Intraoperative Monitoring",
+        "issuer": "ABRET Neurodiagnostic Credentialing and Accreditation",
+        "category": "certification",
+        "kinds": ["technologist"],
+        "requires_jurisdiction": False,
+        "depends_on": None,
+        "validity_months": 60,
+        "grace_days": 31,
+    },
+    {
+        "code": "CNIM-CS",
+        "name": "CNIM Certification Status (recertification by continuing education)",
+        "issuer": "ABRET Neurodiagnostic Credentialing and Accreditation",
+        "category": "certification",
+        "kinds": ["technologist"],
+        "requires_jurisdiction": False,
+        "depends_on": None,
+        "validity_months": 60,
+        "grace_days": 31,
+    },
+    {
+        "code": "R-EP-T",
+        "name": "Registered Evoked Potential Technologist",
+        "issuer": "ABRET Neurodiagnostic Credentialing and Accreditation",
+        "category": "certification",
+        "kinds": ["technologist"],
+        "requires_jurisdiction": False,
+        "depends_on": None,
+        "validity_months": 60,
+        "grace_days": 31,
+    },
+    {
+        "code": "R-EEG-T",
+        "name": "Registered Electroencephalographic Technologist",
+        "issuer": "ABRET Neurodiagnostic Credentialing and Accreditation",
+        "category": "certification",
+        "kinds": ["technologist"],
+        "requires_jurisdiction": False,
+        "depends_on": None,
+        "validity_months": 60,
+        "grace_days": 31,
+    },
+    {
+        "code": "CLTM",
+        "name": "Certified Long Term Monitoring",
+        "issuer": "ABRET Neurodiagnostic Credentialing and Accreditation",
+        "category": "certification",
+        "kinds": ["technologist"],
+        "requires_jurisdiction": False,
+        "depends_on": None,
+        "validity_months": 60,
+        "grace_days": 31,
+    },
+    {
+        "code": "DABNM",
+        "name": "Diplomate of the American Board of Neurophysiologic Monitoring",
+        "issuer": "American Board of Neurophysiologic Monitoring",
+        "category": "certification",
+        "kinds": ["technologist", "physician"],
+        "requires_jurisdiction": False,
+        "depends_on": None,
+        "validity_months": 60,
+        "grace_days": None,
+    },
+    {
+        "code": "ABCN",
+        "name": "Clinical Neurophysiology (American Board of Clinical Neurophysiology)",
+        "issuer": "American Board of Clinical Neurophysiology",
+        "category": "board_certification",
+        "kinds": ["physician"],
+        "requires_jurisdiction": False,
+        "depends_on": None,
+        "validity_months": 120,
+        "grace_days": None,
+    },
+    {
+        "code": "ABPN-N",
+        "name": "Neurology (American Board of Psychiatry and Neurology)",
+        "issuer": "American Board of Psychiatry and Neurology",
+        "category": "board_certification",
+        "kinds": ["physician"],
+        "requires_jurisdiction": False,
+        "depends_on": None,
+        "validity_months": 120,
+        "grace_days": None,
+    },
+    {
+        "code": "ABPN-CN",
+        "name": "Clinical Neurophysiology subspecialty (ABPN)",
+        "issuer": "American Board of Psychiatry and Neurology",
+        "category": "board_certification",
+        "kinds": ["physician"],
+        "requires_jurisdiction": False,
+        "depends_on": "ABPN-N",
+        "validity_months": 120,
+        "grace_days": None,
+    },
+    {
+        "code": "MEDICAL_LICENSE",
+        "name": "State medical license",
+        "issuer": "State medical board",
+        "category": "license",
+        "kinds": ["physician"],
+        "requires_jurisdiction": True,
+        "depends_on": None,
+        "validity_months": 24,
+        "grace_days": None,
+    },
+    {
+        "code": "BLS",
+        "name": "Basic Life Support",
+        "issuer": "American Heart Association",
+        "category": "training",
+        "kinds": ["technologist", "physician"],
+        "requires_jurisdiction": False,
+        "depends_on": None,
+        "validity_months": 24,
+        "grace_days": None,
+    },
+    {
+        "code": "ACLS",
+        "name": "Advanced Cardiovascular Life Support",
+        "issuer": "American Heart Association",
+        "category": "training",
+        "kinds": ["technologist", "physician"],
+        "requires_jurisdiction": False,
+        "depends_on": None,
+        "validity_months": 24,
+        "grace_days": None,
+    },
+    {
+        "code": "MALPRACTICE",
+        "name": "Professional liability insurance",
+        "issuer": None,
+        "category": "insurance",
+        "kinds": ["technologist", "physician"],
+        "requires_jurisdiction": False,
+        "depends_on": None,
+        "validity_months": 12,
+        "grace_days": None,
+    },
+]
+MODALITIES = [
+    ("SSEP", "Somatosensory evoked potentials"),
+    ("TCMEP", "Transcranial motor evoked potentials"),
+    ("EMG", "Free-running electromyography"),
+    ("TRIGGERED_EMG", "Triggered electromyography"),
+    ("EEG", "Electroencephalography"),
+    ("BAEP", "Brainstem auditory evoked potentials"),
+    ("VEP", "Visual evoked potentials"),
+    ("DCS", "Direct cortical stimulation"),
+    ("ECOG", "Electrocorticography"),
+    ("TOF", "Train-of-four"),
+]
 
 
 def upgrade() -> None:
@@ -536,7 +694,7 @@ def _seed_catalogue() -> None:
     )
     op.bulk_insert(
         types,
-        [dict(row, created_at=now, updated_at=now, version=1) for row in credential_type_rows()],
+        [dict(row, created_at=now, updated_at=now, version=1) for row in CREDENTIAL_TYPES],
     )
     modalities = sa.table("modalities", sa.column("code"), sa.column("name"))
     op.bulk_insert(modalities, [{"code": code, "name": name} for code, name in MODALITIES])

@@ -1,4 +1,4 @@
-"""The seeded catalogue of credential types and modalities."""
+"""The catalogue of credential types and modalities (migration 0001 seeds a frozen copy)."""
 
 from sqlalchemy import select
 
