@@ -5,6 +5,8 @@ import csv
 import io
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from registry.audit.context import acting_as
@@ -14,6 +16,7 @@ from registry.database import db
 from registry.people.models import Person
 from registry.transfer import csv_export
 from registry.transfer.csv_import import columns, import_csv, template
+from registry.transfer.spreadsheet import FORMULA_PREFIXES, unquote_formula
 from tests import factories
 
 PEOPLE_OK = (
@@ -179,6 +182,37 @@ def test_export_uses_the_import_columns_and_reimports(session, app):
         session=session, kind="credentials", text=credentials.getvalue(), dry_run=False
     )
     assert report.committed, report.errors()
+
+
+@given(st.text())
+def test_every_exported_text_reads_back_unchanged_and_never_as_a_formula(text):
+    stream = io.StringIO()
+    csv.writer(stream).writerow([csv_export.spreadsheet_cell(text)])
+    [cell] = next(csv.reader(io.StringIO(stream.getvalue(), newline="")))
+    assert not cell.startswith(FORMULA_PREFIXES)
+    assert unquote_formula(cell) == text
+
+
+@pytest.mark.parametrize("text", ["\t=1", "\r+1", "'=quoted", "''@twice", "-5", "'plain"])
+def test_guarded_prefixes_read_back_unchanged(text):
+    assert unquote_formula(csv_export.spreadsheet_cell(text)) == text
+
+
+def test_texts_starting_with_a_quote_survive_export_and_import(session):
+    factories.person(given="'=Ann", family="-Lee", external_id="'@HR-9", phone="'+1 913")
+    session.commit()
+    people = io.StringIO()
+    csv_export.export_people(session=session, stream=people)
+    session.query(Person).delete()
+    session.commit()
+    assert import_csv(session=session, kind="people", text=people.getvalue(), dry_run=False).ok
+    again = session.scalars(select(Person)).one()
+    assert (again.given_name, again.family_name, again.external_id, again.phone) == (
+        "'=Ann",
+        "-Lee",
+        "'@HR-9",
+        "'+1 913",
+    )
 
 
 # --- the command line -------------------------------------------------------------------------

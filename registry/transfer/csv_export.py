@@ -12,9 +12,7 @@ from sqlalchemy import select
 from registry.credentials.models import Credential
 from registry.people.models import Person
 from registry.transfer.csv_import import columns
-
-# spreadsheets run cells starting with these as formulas; such text is exported behind a quote
-_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+from registry.transfer.spreadsheet import quote_formula
 
 
 def spreadsheet_cell(value) -> str:
@@ -25,8 +23,7 @@ def spreadsheet_cell(value) -> str:
         return "true" if value else "false"
     if isinstance(value, datetime | date):
         return value.isoformat()
-    text = str(value)
-    return "'" + text if isinstance(value, str) and text.startswith(_FORMULA_PREFIXES) else text
+    return quote_formula(value) if isinstance(value, str) else str(value)
 
 
 def _writer(stream):

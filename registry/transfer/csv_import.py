@@ -19,13 +19,13 @@ from registry.errors import DomainError
 from registry.people import service as people_service
 from registry.people.models import Person
 from registry.transfer.flat import FORM_ERRORS, FlatField, flatten_errors, to_schema_input
+from registry.transfer.spreadsheet import unquote_formula
 
 KINDS = ("people", "credentials")
 MAX_ROWS = 10_000
 ROW_ERROR = "error"
 # columns an export writes for reading that an import does not take
 EXPORT_ONLY_COLUMNS = frozenset({"id", "person_name"})
-_FORMULA_PREFIXES = ("=", "+", "-", "@")
 
 PEOPLE_COLUMNS = (
     FlatField("kind", "Kind"),
@@ -170,11 +170,7 @@ def _row_values(header: list[str], cells: list[str]) -> dict[str, str]:
     for name, cell in zip(header, cells, strict=False):
         if name in EXPORT_ONLY_COLUMNS:
             continue
-        cell = cell.strip()
-        # undo the apostrophe an export puts before text a spreadsheet would run as a formula
-        if cell.startswith("'") and cell[1:].startswith(_FORMULA_PREFIXES):
-            cell = cell[1:]
-        values[name] = cell
+        values[name] = unquote_formula(cell.strip())
     return values
 
 
