@@ -1,8 +1,8 @@
-"""Pages of a long list for the admin UI (the API pages the same selects its own way)."""
+"""Pages of a long list for the admin UI (fetched by the same function as the API's pages)."""
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from registry.paging import fetch_page
 
 PAGE_SIZE = 50
 
@@ -37,6 +37,5 @@ def page_number(raw) -> int:
 
 def page_of(session, stmt, number: int, size: int = PAGE_SIZE) -> Page:
     """One page of a select's rows, with the total count."""
-    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    items = list(session.scalars(stmt.offset((number - 1) * size).limit(size)))
-    return Page(items=items, number=number, size=size, total=total or 0)
+    items, total = fetch_page(session, stmt, offset=(number - 1) * size, limit=size)
+    return Page(items=items, number=number, size=size, total=total)

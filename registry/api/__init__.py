@@ -5,7 +5,8 @@ from functools import wraps
 
 from flask import current_app, g, request
 from flask_smorest import Api, abort
-from sqlalchemy import func, select
+
+from registry.paging import fetch_page
 
 API_PREFIX = "/api/v1"
 
@@ -82,13 +83,14 @@ def required_scope_for(endpoint: str | None, method: str) -> str:
 
 def paginate(session, stmt, pagination_parameters, *, scalars: bool = True):
     """Run a select with flask-smorest's page parameters and set the item count."""
-    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    pagination_parameters.item_count = total
-    if pagination_parameters.first_item >= total:
-        # past the last page (the database cannot even take an offset this large)
-        return []
-    page_stmt = stmt.offset(pagination_parameters.first_item).limit(pagination_parameters.page_size)
-    return list(session.scalars(page_stmt) if scalars else session.execute(page_stmt))
+    items, pagination_parameters.item_count = fetch_page(
+        session,
+        stmt,
+        offset=pagination_parameters.first_item,
+        limit=pagination_parameters.page_size,
+        scalars=scalars,
+    )
+    return items
 
 
 def etag_of(obj) -> str:

@@ -87,6 +87,24 @@ def test_people_search_and_filters(app, ui, network):
     assert names(f"facility_id={where_id}") == ["Haddad, Omar", "Nguyen, Tess"]
 
 
+def test_people_come_in_pages_of_fifty(app, ui):
+    with app.app_context():
+        for number in range(51):
+            factories.person("technologist", "Tech", f"N{number:02d}")
+        db.session.commit()
+
+    def page(number):
+        html = ui.get(f"/people?page={number}").get_data(as_text=True)
+        return re.findall(r'<a href="/people/[^"]+">([^<]+)</a></td>', html), html
+
+    first, html = page(1)
+    assert len(first) == 50 and "Page 1 of 2 (51 in all)" in html
+    assert page(2)[0] == ["N50, Tech"]
+    # far past the end: an empty page that still counts everyone, not an error
+    beyond, html = page(100_000)
+    assert beyond == [] and "51 people" in html and "Nobody matches." in html
+
+
 def test_a_persons_page_shows_the_whole_file(app, ui, network, frozen_clock):
     where_id, doc_id, tech_id = network
     html = ui.get(f"/people/{tech_id}").get_data(as_text=True)
