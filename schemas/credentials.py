@@ -1,15 +1,13 @@
 """Credential, credential type and modality schemas."""
 
-from flask import current_app, has_app_context
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from registry import clock
 from registry.credentials.models import CATEGORIES, CREDENTIAL_STATUSES, VERIFICATION_METHODS
+from registry.expirations.service import days_left
 from registry.people.models import PERSON_KINDS
 from schemas.base import US_STATES, BaseSchema, UsState, require_order, text
 
 CODE_PATTERN = r"^[A-Z0-9][A-Z0-9_-]{0,39}$"
-DEFAULT_TIMEZONE = "America/Chicago"
 
 
 def _code_field(**kwargs):
@@ -38,13 +36,7 @@ class DaysLeft(fields.Integer):
         super().__init__(dump_only=True, allow_none=True, **kwargs)
 
     def get_value(self, obj, attr, accessor=None, default=None):
-        expires_on = getattr(obj, "expires_on", None)
-        if expires_on is None:
-            return None
-        zone = DEFAULT_TIMEZONE
-        if has_app_context():
-            zone = current_app.config.get("REGISTRY_TIMEZONE", DEFAULT_TIMEZONE)
-        return (expires_on - clock.today(zone)).days
+        return days_left(getattr(obj, "expires_on", None))
 
 
 class VerificationSchema(BaseSchema):

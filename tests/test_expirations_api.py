@@ -195,3 +195,42 @@ def test_csv_cells_that_spreadsheets_would_run_are_quoted(app, runner, frozen_cl
     result = runner.invoke(args=["export", "expirations"])
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert rows[0]["person_name"] == "'=HYPERLINK(1) Smith"
+    # one formula-quoting rule for every export, not a copy of it
+    from registry.expirations import csv as expirations_csv
+    from registry.transfer import csv_export
+
+    assert expirations_csv.spreadsheet_cell is csv_export.spreadsheet_cell
+
+
+def test_days_left_outside_an_app_follows_registry_timezone(frozen_clock, monkeypatch):
+    """No zone is written into the code: without an app, the setting comes from the environment."""
+    from registry.credentials.models import Credential
+    from registry.expirations.service import days_left
+    from schemas.credentials import CredentialSchema
+
+    frozen_clock.set(datetime(2026, 11, 27, 20, 0, tzinfo=UTC))  # Tokyo: already 28 Nov
+    monkeypatch.setenv("REGISTRY_TIMEZONE", "Asia/Tokyo")
+    lapsing = Credential(expires_on=date(2026, 12, 1))
+    assert CredentialSchema(only=("days_left",)).dump(lapsing) == {"days_left": 3}
+    assert days_left(date(2026, 12, 1)) == 3
+    assert days_left(date(2026, 12, 1), timezone="America/Chicago") == 4
+    assert days_left(None) is None
+
+
+def test_days_left_is_one_rule_in_the_api_the_admin_pages_and_the_expiration_list(
+    app, client, auth, frozen_clock, monkeypatch
+):
+    from registry.admin.display import days_left as shown_days_left
+
+    monkeypatch.setitem(app.config, "REGISTRY_TIMEZONE", "Asia/Tokyo")
+    frozen_clock.set(datetime(2026, 11, 27, 20, 0, tzinfo=UTC))  # Tokyo 28 Nov, Chicago 27 Nov
+    with app.app_context():
+        tess = f.person("technologist", "Tess", "Nguyen")
+        cnim = f.credential(tess, "CNIM", expires_on=date(2026, 12, 7))
+        cnim_id, tess_id = cnim.id, tess.id
+    one = client.get(f"/api/v1/credentials/{cnim_id}", headers=auth).json
+    listed = client.get(f"/api/v1/people/{tess_id}/credentials", headers=auth).json
+    expiring = client.get(URL, headers=auth).json
+    with app.test_request_context():
+        shown = shown_days_left(date(2026, 12, 7))
+    assert one["days_left"] == listed[0]["days_left"] == expiring[0]["days_left"] == shown == 9

@@ -7,6 +7,7 @@ from flask import current_app
 
 from registry import clock
 from registry.admin.blueprint import bp
+from registry.expirations.service import days_left as expiration_days_left
 
 URGENCY_LIMITS = ((0, "lapsed"), (31, "due-30"), (61, "due-60"), (91, "due-90"))
 STATUS_WORDS = {
@@ -37,9 +38,7 @@ def organisation_today() -> date:
 @bp.app_template_global()
 def days_left(expires_on: date | None, today: date | None = None) -> int | None:
     """Days until the last valid day (0 on that day, negative once lapsed); None: no expiry."""
-    if expires_on is None:
-        return None
-    return (expires_on - (today or organisation_today())).days
+    return expiration_days_left(expires_on, as_of=today)
 
 
 @bp.app_template_global()

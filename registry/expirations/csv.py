@@ -1,6 +1,9 @@
-"""Expirations as CSV, for spreadsheets: one row per item, soonest first."""
+"""Expirations as CSV, for spreadsheets: one row per item, soonest first; text that a spreadsheet
+would run as a formula is quoted by the same rule as every other export."""
 
 import csv
+
+from registry.transfer.csv_export import spreadsheet_cell
 
 COLUMNS = (
     "item_type",
@@ -15,18 +18,6 @@ COLUMNS = (
     "expires_on",
     "days_left",
 )
-# Spreadsheets run cells starting with these as formulas; names typed by people are quoted.
-_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return "'" + value if value.startswith(_FORMULA_PREFIXES) else value
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return str(value)
 
 
 def write_csv(items, stream) -> int:
@@ -35,6 +26,6 @@ def write_csv(items, stream) -> int:
     writer.writerow(COLUMNS)
     count = 0
     for item in items:
-        writer.writerow([_cell(item.get(column)) for column in COLUMNS])
+        writer.writerow([spreadsheet_cell(item.get(column)) for column in COLUMNS])
         count += 1
     return count

@@ -11,7 +11,9 @@ from flask import current_app, has_app_context
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import aliased
 
+from registry import clock
 from registry.agreements.models import SupervisionAgreement
+from registry.config import from_environment
 from registry.credentials.models import Credential, CredentialType
 from registry.facilities.models import Appointment, Facility
 from registry.people.models import PERSON_KINDS, Person
@@ -24,21 +26,43 @@ APPOINTMENT_TYPE = "appointment"
 AGREEMENT_TYPE = "supervision_agreement"
 
 
-def local_date(today: date | datetime, timezone: str) -> date:
-    """The calendar date in ``timezone`` at the instant ``today`` (a plain date is kept as is)."""
-    if isinstance(today, datetime):
-        if today.tzinfo is None:
-            raise ValueError("expiring_within needs an aware datetime or a date")
-        return today.astimezone(ZoneInfo(timezone)).date()
-    return today
-
-
-def _organisation_timezone(timezone: str | None) -> str:
+def organisation_timezone(timezone: str | None = None) -> str:
+    """The zone given, else the organisation's: ``REGISTRY_TIMEZONE`` from the configuration."""
     if timezone:
         return timezone
     if has_app_context():
         return current_app.config["REGISTRY_TIMEZONE"]
-    return "UTC"
+    # outside an app (a script, a shell): the same setting, read the same way the app reads it
+    return from_environment()["REGISTRY_TIMEZONE"]
+
+
+def local_date(today: date | datetime, timezone: str) -> date:
+    """The calendar date in ``timezone`` at the instant ``today`` (a plain date is kept as is)."""
+    if isinstance(today, datetime):
+        if today.tzinfo is None:
+            raise ValueError("a local date needs an aware datetime or a date")
+        return today.astimezone(ZoneInfo(timezone)).date()
+    return today
+
+
+def days_left(
+    expires_on: date | None,
+    *,
+    as_of: date | datetime | None = None,
+    timezone: str | None = None,
+) -> int | None:
+    """Days from the local date to ``expires_on``, the last valid day: 0 on that day, -1 the day
+    after it lapsed; None when it never expires.
+
+    The one rule for every ``days_left`` the registry shows (API, admin pages, alerts, CSV).
+    ``as_of`` is an instant (an aware datetime) or a local date, by default now
+    (``registry.clock``); ``timezone`` is where the item is used, by default the organisation's.
+    """
+    if expires_on is None:
+        return None
+    zone = organisation_timezone(timezone)
+    today = clock.today(zone) if as_of is None else local_date(as_of, zone)
+    return (expires_on - today).days
 
 
 def expiring_within(
@@ -73,7 +97,7 @@ def expiring_within(
     ``facility_id`` keeps that facility's appointments and agreements and the credentials of
     people with an active appointment there.
     """
-    organisation_zone = _organisation_timezone(timezone)
+    organisation_zone = organisation_timezone(timezone)
     # Local dates differ from the UTC date by at most one day: bound the query, then be exact.
     if isinstance(today, datetime):
         utc_date = local_date(today, "UTC")
@@ -271,7 +295,7 @@ def _item(item_type: str, row, today: date | datetime, timezone: str) -> dict:
         "facility_id": facility_id,
         "type": type_code,
         "expires_on": row.expires_on,
-        "days_left": (row.expires_on - local_date(today, timezone)).days,
+        "days_left": days_left(row.expires_on, as_of=today, timezone=timezone),
         "person_name": row.person_name,
         "facility_name": facility_name,
         "type_name": type_name,
