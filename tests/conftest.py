@@ -167,6 +167,48 @@ def frozen_clock():
     clock.set_source(None)
 
 
+ON_POSTGRES = os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql")
+_LEFT_TO_POSTGRES = pytest.StashKey[list]()
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "postgres_only: needs a real PostgreSQL server; a SQLite run leaves it out"
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    """On SQLite, deselect (not skip: CI fails skips) the tests only PostgreSQL can run."""
+    if ON_POSTGRES:
+        return
+    left = [item for item in items if item.get_closest_marker("postgres_only")]
+    if left:
+        items[:] = [item for item in items if not item.get_closest_marker("postgres_only")]
+        config.hook.pytest_deselected(items=left)
+    config.stash[_LEFT_TO_POSTGRES] = [item.nodeid for item in left]
+
+
+def pytest_report_collectionfinish(config, start_path, items):
+    left = config.stash.get(_LEFT_TO_POSTGRES, [])
+    if not left:
+        return []
+    return [f"left to the TEST_DATABASE_URL (PostgreSQL) pass: {len(left)} postgres_only tests"] + [
+        f"  {nodeid}" for nodeid in left
+    ]
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector):
+    """In CI a file skipped while it is collected (a module-level skip) fails the run too."""
+    outcome = yield
+    report = outcome.get_result()
+    # changed as it is made, so every pytest_collectreport (the failure count too) sees a failure
+    if IN_CI and report.skipped:
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+        report.outcome = "failed"
+        report.longrepr = f"skipped at collection in CI, which must run everything: {reason}"
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     """In CI nothing may be skipped: a skip there is turned into a failure."""
@@ -180,4 +222,6 @@ def pytest_runtest_makereport(item, call):
 
 def pytest_report_header(config):
     url = os.environ.get("TEST_DATABASE_URL")
-    return f"database: {'PostgreSQL ' + url if url else 'SQLite (set TEST_DATABASE_URL for PG)'}"
+    if url:
+        return f"database: PostgreSQL {url}"
+    return "database: SQLite (set TEST_DATABASE_URL for PostgreSQL and its postgres_only tests)"

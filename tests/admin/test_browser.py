@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect, sync_playwright
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
@@ -33,13 +34,6 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 NOW = datetime(2026, 11, 27, 16, 0, tzinfo=UTC)
 TODAY = date(2026, 11, 27)
 
-if not os.path.exists(CHROMIUM):
-    reason = f"{CHROMIUM} is not installed (apt-get install chromium); browser tests skipped"
-    print(reason)
-    pytest.skip(reason, allow_module_level=True)
-
-from playwright.sync_api import expect, sync_playwright  # noqa: E402
-
 
 @pytest.fixture(scope="module")
 def base_url(app):
@@ -54,7 +48,10 @@ def base_url(app):
 
 @pytest.fixture(scope="module")
 def browser():
-    """One Chromium for the whole module."""
+    """One Chromium for the whole module (each test is skipped, with the reason, without one)."""
+    # skipped here, not at import, so the CI rule that turns skips into failures sees it
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
