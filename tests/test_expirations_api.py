@@ -3,6 +3,7 @@ local date, filters, and 422 for bad parameters."""
 
 import csv
 import io
+import re
 from datetime import UTC, date, datetime
 
 import pytest
@@ -234,3 +235,78 @@ def test_days_left_is_one_rule_in_the_api_the_admin_pages_and_the_expiration_lis
     with app.test_request_context():
         shown = shown_days_left(date(2026, 12, 7))
     assert one["days_left"] == listed[0]["days_left"] == expiring[0]["days_left"] == shown == 9
+
+
+@pytest.fixture
+def years_of_lapses(app, frozen_clock):
+    """60 CNIMs that lapsed over the years and 3 that lapse soon, at one facility."""
+    frozen_clock.set(datetime(2026, 11, 27, 15, 0, tzinfo=UTC))
+    with app.app_context():
+        spine = f.facility("Spine Center")
+        for n in range(63):
+            tech = f.person("technologist", f"T{n:02d}", "Lapsed", email=None)
+            f.appointment(tech, spine)
+            expires = (
+                date(2026, 12, 1 + n - 60)
+                if n >= 60
+                else date(2020 + n % 6, 1 + n % 12, 1 + n // 12)
+            )
+            f.credential(tech, "CNIM", expires_on=expires)
+        return spine.id
+
+
+def test_the_expiration_list_is_paged_in_the_database(app, client, auth, years_of_lapses):
+    from sqlalchemy import event
+
+    from registry.database import db
+
+    statements = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        page = client.get(f"{URL}?page=2&page_size=25&kind=credential", headers=auth)
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert page.status_code == 200
+    assert len(page.json) == 25
+    assert '"total": 63' in page.headers["X-Pagination"]
+    everything = client.get(f"{URL}?page_size=100&kind=credential", headers=auth).json
+    assert page.json == everything[25:50]
+    assert [i["days_left"] for i in everything] == sorted(i["days_left"] for i in everything)
+    listing_queries = [s for s in statements if "expires_on" in s and "credentials" in s]
+    assert listing_queries and all("LIMIT" in s.upper() or "count(" in s for s in listing_queries)
+
+
+def test_the_dashboard_counts_and_pages_in_the_database(app, years_of_lapses):
+    from registry.audit.context import acting_as
+    from registry.auth import users
+    from registry.database import db
+    from tests.admin.conftest import PASSWORD, SignedInClient
+
+    with app.app_context(), acting_as("test"):
+        users.create(
+            session=db.session, email="c@example.org", role="coordinator", password=PASSWORD
+        )
+        db.session.commit()
+    ui = SignedInClient(app, "c@example.org")
+    html = ui.get("/").get_data(as_text=True)
+    cards = re.findall(r'<span class="count">(\d+)</span>\s*<span class="label">([^<]+)', html)
+    assert cards == [
+        ("60", "Lapsed"),
+        ("3", "Within 30 days"),
+        ("3", "Within 60 days"),
+        ("3", "Within 90 days"),
+    ]
+    assert "63 items, soonest first" in html
+    first = re.findall(r'<tr class="urgency-[\w-]+">', html)
+    assert len(first) == 50 and "Page 1 of 2 (63 in all)" in html
+    second = ui.get("/?page=2").get_data(as_text=True)
+    assert len(re.findall(r'<tr class="urgency-[\w-]+">', second)) == 13
+    assert second.count('class="urgency-due-30"') == 3  # the soonest come last
+    lapsed = ui.get("/?show=lapsed&page=2").get_data(as_text=True)
+    assert len(re.findall(r'<tr class="urgency-lapsed">', lapsed)) == 10

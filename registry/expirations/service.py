@@ -1,15 +1,34 @@
 """What lapses soon: credentials, facility appointments and supervision agreements.
 
-One function, ``expiring_within``, answers the question for the API, the admin UI's dashboard,
-``registry export expirations``, the expiration scan and the coordinators' digest.
+One select, ``expirations_statement``, answers the question for the API and the admin UI's
+dashboard (both page it in the database) and, through ``expiring_within``, for ``registry export
+expirations``, the expiration scan and the coordinators' digest. ``days_left`` is the one rule
+for how many days an item has left.
 """
 
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import (
+    Date,
+    Integer,
+    String,
+    case,
+    cast,
+    exists,
+    func,
+    literal,
+    literal_column,
+    null,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.functions import FunctionElement
 
 from registry import clock
 from registry.agreements.models import SupervisionAgreement
@@ -70,6 +89,7 @@ def expiring_within(
     session,
     within_days: int,
     include_expired: bool = True,
+    lapsed_within: int | None = None,
     kind: str | None = None,
     facility_id: str | None = None,
     today: date | datetime,
@@ -92,44 +112,102 @@ def expiring_within(
     revoked or entered in error), ``active`` appointments and agreements, of active people at
     active facilities, and not already replaced by a renewal (a newer active record of the same
     person and type, jurisdiction, facility or agreement that lapses later or never).
-    ``include_expired`` adds what has already lapsed. ``kind`` is an item type (``credential``,
-    ``appointment``, ``agreement``) or a person kind (``technologist``, ``physician``).
-    ``facility_id`` keeps that facility's appointments and agreements and the credentials of
-    people with an active appointment there.
+    ``include_expired`` adds what has already lapsed; ``lapsed_within`` limits that to what
+    lapsed at most so many days ago. ``kind`` is an item type (``credential``, ``appointment``,
+    ``agreement``) or a person kind (``technologist``, ``physician``). ``facility_id`` keeps
+    that facility's appointments and agreements and the credentials of people with an active
+    appointment there.
+    """
+    statement = expirations_statement(
+        session=session,
+        within_days=within_days,
+        include_expired=include_expired,
+        lapsed_within=lapsed_within,
+        kind=kind,
+        facility_id=facility_id,
+        today=today,
+        timezone=timezone,
+    )
+    zone = organisation_timezone(timezone)
+    return [expiration_item(row, today=today, timezone=zone) for row in session.execute(statement)]
+
+
+def expirations_statement(
+    *,
+    session,
+    within_days: int,
+    include_expired: bool = True,
+    lapsed_within: int | None = None,
+    kind: str | None = None,
+    facility_id: str | None = None,
+    today: date | datetime,
+    timezone: str | None = None,
+):
+    """The select behind ``expiring_within`` (same arguments), soonest first, for callers that
+    page or count in the database; ``expiration_item`` turns each row into an item.
+
+    ``days_left`` is filtered and ordered on in SQL, counted from each item's local date: the
+    facilities' time zones are read first (one small query) to know each zone's date.
     """
     organisation_zone = organisation_timezone(timezone)
-    # Local dates differ from the UTC date by at most one day: bound the query, then be exact.
+    fewest = None if lapsed_within is None else -lapsed_within
+    if not include_expired:
+        fewest = 0
+    window = _Window(
+        organisation_today=local_date(today, organisation_zone),
+        most_days_left=within_days,
+        fewest_days_left=fewest,
+    )
     if isinstance(today, datetime):
-        utc_date = local_date(today, "UTC")
-        earliest, latest = utc_date - timedelta(days=1), utc_date + timedelta(days=1)
-    else:
-        earliest = latest = today
-    bounds = _Bounds(
-        latest_expiry=latest + timedelta(days=within_days),
-        earliest_expiry=None if include_expired else earliest,
-    )
-    item_types = [kind] if kind in ITEM_TYPES else list(ITEM_TYPES)
+        zones = session.scalars(select(Facility.timezone).distinct())
+        window.facility_today = {zone: local_date(today, zone) for zone in zones}
     person_kind = kind if kind in PERSON_KINDS else None
-    items: list[dict] = []
-    if "credential" in item_types:
-        stmt = _credentials_statement(bounds, person_kind, facility_id)
-        for row in session.execute(stmt):
-            items.append(_item("credential", row, today, organisation_zone))
-    if "appointment" in item_types:
-        for row in session.execute(_appointments_statement(bounds, person_kind, facility_id)):
-            items.append(_item("appointment", row, today, row.timezone))
-    if "agreement" in item_types:
-        for row in session.execute(_agreements_statement(bounds, person_kind, facility_id)):
-            items.append(_item("agreement", row, today, row.timezone))
-    items = [
-        item
-        for item in items
-        if item["days_left"] <= within_days and (include_expired or item["days_left"] >= 0)
+    builders = {
+        "credential": _credentials_statement,
+        "appointment": _appointments_statement,
+        "agreement": _agreements_statement,
+    }
+    parts = [
+        build(window, person_kind, facility_id)
+        for item_type, build in builders.items()
+        if kind not in ITEM_TYPES or kind == item_type
     ]
-    items.sort(
-        key=lambda i: (i["days_left"], i["expires_on"], ITEM_ORDER[i["item_type"]], i["item_id"])
+    items = (union_all(*parts) if len(parts) > 1 else parts[0]).subquery("expirations")
+    return select(items).order_by(
+        items.c.days_left, items.c.expires_on, items.c.item_rank, items.c.item_id
     )
-    return items
+
+
+def count_lapsed_and_within(*, session, statement, windows: tuple[int, ...]) -> dict:
+    """How many items of an ``expirations_statement`` have lapsed (key ``"lapsed"``) and how many
+    lapse within each of ``windows`` days from today (key: the number of days), in one query."""
+    items = statement.order_by(None).subquery()
+
+    def how_many(condition):
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    columns = [how_many(items.c.days_left < 0)]
+    columns += [how_many(items.c.days_left.between(0, days)) for days in windows]
+    row = session.execute(select(*columns)).one()
+    return {"lapsed": row[0], **{days: row[i + 1] for i, days in enumerate(windows)}}
+
+
+def expiration_item(row, *, today: date | datetime, timezone: str) -> dict:
+    """One row of ``expirations_statement`` as an expiration item (see ``expiring_within``);
+    ``timezone`` is the organisation's, used for credentials."""
+    return {
+        "item_type": row.item_type,
+        "item_id": row.item_id,
+        "person_id": row.person_id,
+        "facility_id": row.facility_id,
+        "type": row.type,
+        "expires_on": row.expires_on,
+        "days_left": days_left(row.expires_on, as_of=today, timezone=row.timezone or timezone),
+        "person_name": row.person_name,
+        "facility_name": row.facility_name,
+        "type_name": row.type_name,
+        "jurisdiction": row.jurisdiction,
+    }
 
 
 def current_lapse_date(*, session, item_type: str, item_id: str) -> date | None:
@@ -138,7 +216,6 @@ def current_lapse_date(*, session, item_type: str, item_id: str) -> date | None:
     None when the item is gone, revoked, ended, renewed by a newer record, or belongs to an
     inactive person or facility: a queued notice about it no longer applies.
     """
-    bounds = _Bounds(latest_expiry=None, earliest_expiry=None)
     build = {
         "credential": (_credentials_statement, Credential),
         "appointment": (_appointments_statement, Appointment),
@@ -147,29 +224,111 @@ def current_lapse_date(*, session, item_type: str, item_id: str) -> date | None:
     if build is None:
         return None
     statement, model = build
-    row = session.execute(statement(bounds, None, None).where(model.id == item_id)).first()
+    row = session.execute(statement(_Window(), None, None).where(model.id == item_id)).first()
     return row.expires_on if row else None
 
 
-class _Bounds:
-    def __init__(self, *, latest_expiry: date | None, earliest_expiry: date | None):
-        self.latest_expiry = latest_expiry
-        self.earliest_expiry = earliest_expiry
+class DaysBetween(FunctionElement):
+    """Whole days from the first date to the second, in SQL (``days_left`` to order and filter
+    on); the values shown come from ``days_left``, which counts the same way."""
 
-    def apply(self, stmt, column):
-        stmt = stmt.where(column.is_not(None))
-        if self.latest_expiry is not None:
-            stmt = stmt.where(column <= self.latest_expiry)
-        if self.earliest_expiry is not None:
-            stmt = stmt.where(column >= self.earliest_expiry)
-        return stmt
+    type = Integer()
+    name = "days_between"
+    inherit_cache = True
+
+
+@compiles(DaysBetween)
+def _days_between(element, compiler, **kw):
+    start, end = (compiler.process(arg, **kw) for arg in element.clauses)
+    # PostgreSQL: a date minus a date is a number of days
+    return f"(CAST({end} AS DATE) - CAST({start} AS DATE))"
+
+
+@compiles(DaysBetween, "sqlite")
+def _days_between_sqlite(element, compiler, **kw):
+    start, end = (compiler.process(arg, **kw) for arg in element.clauses)
+    # SQLite keeps dates as ISO text
+    return f"CAST(julianday({end}) - julianday({start}) AS INTEGER)"
+
+
+@dataclass
+class _Window:
+    """The days_left wanted, counted from the organisation's date (credentials) or the date in
+    each facility's zone; no ``organisation_today``: every item, with no days_left column."""
+
+    organisation_today: date | None = None
+    facility_today: dict[str, date] = field(default_factory=dict)
+    most_days_left: int | None = None
+    fewest_days_left: int | None = None
+
+    def _today(self, zone_column):
+        organisation = literal(self.organisation_today, Date)
+        if zone_column is None or not self.facility_today:
+            return organisation
+        dates = {zone: literal(day, Date) for zone, day in self.facility_today.items()}
+        return case(dates, value=zone_column, else_=organisation)
+
+    def apply(self, stmt, expires_column, zone_column=None):
+        stmt = stmt.where(expires_column.is_not(None))
+        if self.organisation_today is None:
+            return stmt
+        left = DaysBetween(self._today(zone_column), expires_column)
+        dates = [self.organisation_today, *self.facility_today.values()]
+        # the plain date bounds let an index on the lapse date narrow the rows first
+        if self.most_days_left is not None:
+            latest = max(dates) + timedelta(days=self.most_days_left)
+            stmt = stmt.where(expires_column <= latest, left <= self.most_days_left)
+        if self.fewest_days_left is not None:
+            earliest = min(dates) + timedelta(days=self.fewest_days_left)
+            stmt = stmt.where(expires_column >= earliest, left >= self.fewest_days_left)
+        return stmt.add_columns(left.label("days_left"))
 
 
 def _person_name():
     return (Person.given_name + " " + Person.family_name).label("person_name")
 
 
-def _credentials_statement(bounds: _Bounds, person_kind: str | None, facility_id: str | None):
+def _constant(value: str | int | None, label: str):
+    # the same columns, in the same order, in each part of the union
+    if value is None:
+        return cast(null(), String).label(label)
+    if isinstance(value, int):
+        return literal_column(str(value), Integer).label(label)
+    return literal_column("'" + value.replace("'", "''") + "'", String).label(label)
+
+
+def _item_columns(item_type: str, *, item_id, person_id, expires_on, facility=None, kind=None):
+    """item_type, item_rank, item_id, person_id, facility_id, type, type_name, jurisdiction,
+    expires_on, person_name, facility_name, timezone (days_left is added by the window)."""
+    if item_type == "credential":
+        what = [
+            _constant(None, "facility_id"),
+            Credential.type.label("type"),
+            CredentialType.name.label("type_name"),
+            Credential.jurisdiction.label("jurisdiction"),
+        ]
+        where = [_constant(None, "facility_name"), _constant(None, "timezone")]
+    else:
+        what = [
+            facility.label("facility_id"),
+            _constant(kind[0], "type"),
+            _constant(kind[1], "type_name"),
+            _constant(None, "jurisdiction"),
+        ]
+        where = [Facility.name.label("facility_name"), Facility.timezone.label("timezone")]
+    return [
+        _constant(item_type, "item_type"),
+        _constant(ITEM_ORDER[item_type], "item_rank"),
+        item_id.label("item_id"),
+        person_id.label("person_id"),
+        *what,
+        expires_on.label("expires_on"),
+        _person_name(),
+        *where,
+    ]
+
+
+def _credentials_statement(window: _Window, person_kind: str | None, facility_id: str | None):
     newer = aliased(Credential)
     renewed = exists().where(
         newer.person_id == Credential.person_id,
@@ -179,21 +338,19 @@ def _credentials_statement(bounds: _Bounds, person_kind: str | None, facility_id
         func.coalesce(newer.jurisdiction, "") == func.coalesce(Credential.jurisdiction, ""),
         or_(newer.expires_on.is_(None), newer.expires_on > Credential.expires_on),
     )
+    columns = _item_columns(
+        "credential",
+        item_id=Credential.id,
+        person_id=Credential.person_id,
+        expires_on=Credential.expires_on,
+    )
     stmt = (
-        select(
-            Credential.id,
-            Credential.person_id,
-            Credential.type,
-            Credential.expires_on,
-            Credential.jurisdiction,
-            CredentialType.name.label("type_name"),
-            _person_name(),
-        )
+        select(*columns)
         .join(Person, Person.id == Credential.person_id)
         .join(CredentialType, CredentialType.code == Credential.type)
         .where(Credential.status == "active", Person.active.is_(True), ~renewed)
     )
-    stmt = bounds.apply(stmt, Credential.expires_on)
+    stmt = window.apply(stmt, Credential.expires_on)
     if person_kind:
         stmt = stmt.where(Person.kind == person_kind)
     if facility_id:
@@ -204,7 +361,7 @@ def _credentials_statement(bounds: _Bounds, person_kind: str | None, facility_id
     return stmt
 
 
-def _appointments_statement(bounds: _Bounds, person_kind: str | None, facility_id: str | None):
+def _appointments_statement(window: _Window, person_kind: str | None, facility_id: str | None):
     newer = aliased(Appointment)
     renewed = exists().where(
         newer.person_id == Appointment.person_id,
@@ -213,16 +370,16 @@ def _appointments_statement(bounds: _Bounds, person_kind: str | None, facility_i
         newer.status == "active",
         or_(newer.expires_on.is_(None), newer.expires_on > Appointment.expires_on),
     )
+    columns = _item_columns(
+        "appointment",
+        item_id=Appointment.id,
+        person_id=Appointment.person_id,
+        expires_on=Appointment.expires_on,
+        facility=Appointment.facility_id,
+        kind=(APPOINTMENT_TYPE, "Facility appointment"),
+    )
     stmt = (
-        select(
-            Appointment.id,
-            Appointment.person_id,
-            Appointment.facility_id,
-            Appointment.expires_on,
-            Facility.name.label("facility_name"),
-            Facility.timezone,
-            _person_name(),
-        )
+        select(*columns)
         .join(Person, Person.id == Appointment.person_id)
         .join(Facility, Facility.id == Appointment.facility_id)
         .where(
@@ -232,7 +389,7 @@ def _appointments_statement(bounds: _Bounds, person_kind: str | None, facility_i
             ~renewed,
         )
     )
-    stmt = bounds.apply(stmt, Appointment.expires_on)
+    stmt = window.apply(stmt, Appointment.expires_on, Facility.timezone)
     if person_kind:
         stmt = stmt.where(Person.kind == person_kind)
     if facility_id:
@@ -240,7 +397,7 @@ def _appointments_statement(bounds: _Bounds, person_kind: str | None, facility_i
     return stmt
 
 
-def _agreements_statement(bounds: _Bounds, person_kind: str | None, facility_id: str | None):
+def _agreements_statement(window: _Window, person_kind: str | None, facility_id: str | None):
     newer = aliased(SupervisionAgreement)
     renewed = exists().where(
         newer.physician_id == SupervisionAgreement.physician_id,
@@ -249,16 +406,16 @@ def _agreements_statement(bounds: _Bounds, person_kind: str | None, facility_id:
         newer.active.is_(True),
         or_(newer.effective_to.is_(None), newer.effective_to > SupervisionAgreement.effective_to),
     )
+    columns = _item_columns(
+        "agreement",
+        item_id=SupervisionAgreement.id,
+        person_id=SupervisionAgreement.physician_id,
+        expires_on=SupervisionAgreement.effective_to,
+        facility=SupervisionAgreement.facility_id,
+        kind=(AGREEMENT_TYPE, "Supervision agreement"),
+    )
     stmt = (
-        select(
-            SupervisionAgreement.id,
-            SupervisionAgreement.physician_id.label("person_id"),
-            SupervisionAgreement.facility_id,
-            SupervisionAgreement.effective_to.label("expires_on"),
-            Facility.name.label("facility_name"),
-            Facility.timezone,
-            _person_name(),
-        )
+        select(*columns)
         .join(Person, Person.id == SupervisionAgreement.physician_id)
         .join(Facility, Facility.id == SupervisionAgreement.facility_id)
         .where(
@@ -268,36 +425,9 @@ def _agreements_statement(bounds: _Bounds, person_kind: str | None, facility_id:
             ~renewed,
         )
     )
-    stmt = bounds.apply(stmt, SupervisionAgreement.effective_to)
+    stmt = window.apply(stmt, SupervisionAgreement.effective_to, Facility.timezone)
     if person_kind:
         stmt = stmt.where(Person.kind == person_kind)
     if facility_id:
         stmt = stmt.where(SupervisionAgreement.facility_id == facility_id)
     return stmt
-
-
-def _item(item_type: str, row, today: date | datetime, timezone: str) -> dict:
-    mapping = row._mapping
-    jurisdiction = None
-    if item_type == "credential":
-        facility_id = facility_name = None
-        type_code, type_name, jurisdiction = row.type, row.type_name, row.jurisdiction
-    else:
-        facility_id, facility_name = row.facility_id, row.facility_name
-        type_code = APPOINTMENT_TYPE if item_type == "appointment" else AGREEMENT_TYPE
-        type_name = (
-            "Facility appointment" if item_type == "appointment" else "Supervision agreement"
-        )
-    return {
-        "item_type": item_type,
-        "item_id": row.id,
-        "person_id": mapping["person_id"],
-        "facility_id": facility_id,
-        "type": type_code,
-        "expires_on": row.expires_on,
-        "days_left": days_left(row.expires_on, as_of=today, timezone=timezone),
-        "person_name": row.person_name,
-        "facility_name": facility_name,
-        "type_name": type_name,
-        "jurisdiction": jurisdiction,
-    }

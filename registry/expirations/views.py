@@ -5,9 +5,9 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from registry import clock
-from registry.api import requires_scope
+from registry.api import paginate, requires_scope
 from registry.database import db
-from registry.expirations.service import expiring_within
+from registry.expirations.service import expiration_item, expirations_statement
 from schemas.expirations import ExpirationQuerySchema, ExpirationSchema
 
 blp = Blueprint(
@@ -24,12 +24,8 @@ class Expirations(MethodView):
     def get(self, filters, pagination_parameters):
         """Credentials, appointments and agreements that lapse within `within_days`, soonest
         first, with `days_left` counted from the local date (negative once lapsed)."""
-        items = expiring_within(
-            session=db.session,
-            today=clock.now(),
-            timezone=current_app.config["REGISTRY_TIMEZONE"],
-            **filters,
-        )
-        pagination_parameters.item_count = len(items)
-        first = pagination_parameters.first_item
-        return items[first : first + pagination_parameters.page_size]
+        now = clock.now()
+        zone = current_app.config["REGISTRY_TIMEZONE"]
+        statement = expirations_statement(session=db.session, today=now, timezone=zone, **filters)
+        rows = paginate(db.session, statement, pagination_parameters, scalars=False)
+        return [expiration_item(row, today=now, timezone=zone) for row in rows]

@@ -5,8 +5,13 @@ from sqlalchemy import func, select
 
 from registry import clock
 from registry.admin.blueprint import bp
+from registry.admin.paging import PAGE_SIZE, Page, page_number
 from registry.database import db
-from registry.expirations.service import expiring_within
+from registry.expirations.service import (
+    count_lapsed_and_within,
+    expiration_item,
+    expirations_statement,
+)
 from registry.facilities.models import Facility
 from registry.people.models import Person
 
@@ -26,22 +31,14 @@ WHAT = {
 }
 
 
-def _band(days_left: int) -> str:
-    if days_left < 0:
-        return "lapsed"
-    if days_left <= 30:
-        return "30"
-    if days_left <= 60:
-        return "60"
-    return "90"
-
-
-def _shown(show: str, days_left: int) -> bool:
-    if show == "all":
-        return True
-    if show == "lapsed":
-        return days_left < 0
-    return 0 <= days_left <= int(show)
+# what each "show" choice lists: the days_left window of expirations_statement
+SHOWN = {
+    "all": {"within_days": 90, "include_expired": True},
+    "lapsed": {"within_days": -1, "include_expired": True},
+    "30": {"within_days": 30, "include_expired": False},
+    "60": {"within_days": 60, "include_expired": False},
+    "90": {"within_days": 90, "include_expired": False},
+}
 
 
 @bp.get("/")
@@ -52,25 +49,25 @@ def dashboard():
     what = request.args.get("what", "")
     what = what if what in WHAT else ""
     facility_id = request.args.get("facility_id") or None
-    items = expiring_within(
+    now = clock.now()
+    zone = current_app.config["REGISTRY_TIMEZONE"]
+    chosen = {"kind": what or None, "facility_id": facility_id, "today": now, "timezone": zone}
+    # counted and paged in the database: the lapsed list grows every day and is never trimmed
+    counts = count_lapsed_and_within(
         session=db.session,
-        within_days=90,
-        include_expired=True,
-        kind=what or None,
-        facility_id=facility_id,
-        today=clock.now(),
-        timezone=current_app.config["REGISTRY_TIMEZONE"],
+        statement=expirations_statement(session=db.session, **SHOWN["all"], **chosen),
+        windows=(30, 60, 90),
     )
-    bands = dict.fromkeys(WINDOWS, 0)
-    for item in items:
-        bands[_band(item["days_left"])] += 1
-    # the 60- and 90-day counts include the sooner ones, as "within" says
-    counts = {
-        "lapsed": bands["lapsed"],
-        "30": bands["30"],
-        "60": bands["30"] + bands["60"],
-        "90": bands["30"] + bands["60"] + bands["90"],
-    }
+    listed = expirations_statement(session=db.session, **SHOWN[show], **chosen)
+    number = page_number(request.args.get("page"))
+    total = db.session.scalar(select(func.count()).select_from(listed.order_by(None).subquery()))
+    rows = db.session.execute(listed.offset((number - 1) * PAGE_SIZE).limit(PAGE_SIZE))
+    page = Page(
+        items=[expiration_item(row, today=now, timezone=zone) for row in rows],
+        number=number,
+        size=PAGE_SIZE,
+        total=total or 0,
+    )
     people = dict(
         db.session.execute(
             select(Person.kind, func.count()).where(Person.active.is_(True)).group_by(Person.kind)
@@ -84,8 +81,9 @@ def dashboard():
     return render_template(
         "admin/dashboard.html",
         section="dashboard",
-        items=[item for item in items if _shown(show, item["days_left"])],
-        counts=counts,
+        items=page.items,
+        page=page,
+        counts={key: counts["lapsed" if key == "lapsed" else int(key)] for key in WINDOWS},
         windows=WINDOWS,
         show=show,
         what=what,
