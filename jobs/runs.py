@@ -30,13 +30,20 @@ def run_job(name: str, *, sessions, config) -> dict:
     with acting_as(f"job:{name}", request_id=f"job-{name}-{uuid.uuid4().hex[:12]}"):
         started = clock.now()
         result = job(sessions=sessions, config=config)
-        record_run(sessions, name, started=started, timezone=config["REGISTRY_TIMEZONE"])
+        if not skipped(result):
+            record_run(sessions, name, started=started, timezone=config["REGISTRY_TIMEZONE"])
         log.info("job %s: %s", name, result or "nothing to do")
     return result
 
 
+def skipped(result: dict) -> bool:
+    """Whether a run did nothing because another scheduler held the job's lock."""
+    # such a run must not count as done: the scan reads the last completed run's day
+    return any(key.startswith("skipped") for key in result)
+
+
 def record_run(sessions, name: str, *, started, timezone: str) -> None:
-    """Note when a job last ran (an upsert, safe with two schedulers)."""
+    """Note when a job last completed (an upsert, safe with two schedulers)."""
     with sessions.begin() as session:
         begin_write(session)
         if session.get_bind().dialect.name == "postgresql":

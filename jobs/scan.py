@@ -7,6 +7,12 @@ alert for each recipient. Run daily, that is each threshold on its exact day; af
 week only the most urgent one goes out. The alerts' unique key (item, lapse date, threshold,
 channel, recipient) and ``INSERT … ON CONFLICT DO NOTHING`` make re-runs, restarts and a second
 scheduler harmless; a renewal changes the lapse date and so starts a fresh series.
+
+After the lapse the alert is news, not a reminder: only items that crossed an after-lapse
+threshold since the last completed scan (``job_runs.last_run_on``, that day included, so an item
+entered after that day's scan is not missed) are alerted, and only those are read. A first-ever
+scan looks back ``FIRST_SCAN_LAPSE_DAYS``. So a new coordinator, webhook or email address never
+receives a ``credential.expired`` for a lapse of long ago.
 """
 
 import json
@@ -20,7 +26,7 @@ from jobs.outbox import insert_if_absent
 from jobs.rendering import alert_subject, item_label, render
 from registry import clock
 from registry.agreements.models import SupervisionAgreement
-from registry.alerts.models import Alert, Webhook
+from registry.alerts.models import Alert, JobRun, Webhook
 from registry.credentials.models import Credential, CredentialType
 from registry.database import new_id
 from registry.expirations.service import expiring_within, local_date
@@ -29,12 +35,33 @@ from registry.people.models import Person
 
 CHUNK = 500
 AUDIENCE_RANK = {"person": 0, "supervisor": 1, "coordinator": 2}
+# with no scan on record, lapses of the past week still get their day-after alert
+FIRST_SCAN_LAPSE_DAYS = 7
 
 
-def most_urgent_threshold(days_left: int, thresholds: list[int]) -> int | None:
-    """The smallest threshold already crossed, or None (reminders stop once it has lapsed)."""
-    crossed = [t for t in thresholds if days_left <= t and (t < 0 or days_left >= 0)]
+def most_urgent_threshold(
+    days_left: int, thresholds: list[int], *, catch_up_days: int = 0
+) -> int | None:
+    """The smallest threshold crossed, or None.
+
+    Before the lapse, any threshold crossed counts (reminders stop once it has lapsed). After
+    it, a negative threshold counts only if it was crossed at most ``catch_up_days`` ago: the
+    days since the last completed scan.
+    """
+    crossed = [
+        t
+        for t in thresholds
+        if days_left <= t and (days_left >= 0 if t >= 0 else t - days_left <= catch_up_days)
+    ]
     return min(crossed) if crossed else None
+
+
+def catch_up_days(session, as_of: date) -> int:
+    """Days since the last completed scan (its day is looked at again), or the first-scan span."""
+    last = session.get(JobRun, "scan")
+    if last is None or last.last_run_on is None:
+        return FIRST_SCAN_LAPSE_DAYS
+    return max((as_of - last.last_run_on).days, 0)
 
 
 def event_for(item_type: str, threshold_days: int) -> str:
@@ -57,20 +84,24 @@ def scan(*, sessions, config) -> dict:
     with sessions.begin() as session:
         if not hold_job_lock(session, "scan"):
             return {"skipped (another scheduler is scanning)": 1}
+        catch_up = catch_up_days(session, local_date(now, zone))
+        after_lapse = [t for t in thresholds if t < 0]
         items = expiring_within(
             session=session,
             within_days=max(thresholds[0], 0),
-            include_expired=True,
+            include_expired=bool(after_lapse),
+            # the oldest lapse that can still be news; nothing older is read
+            lapsed_within=catch_up - min(after_lapse) if after_lapse else None,
             today=now,
             timezone=zone,
         )
         due = []
         for item in items:
-            threshold = most_urgent_threshold(item["days_left"], thresholds)
+            threshold = most_urgent_threshold(item["days_left"], thresholds, catch_up_days=catch_up)
             if threshold is not None:
                 due.append((item, threshold))
         if not due:
-            return {"items due": 0, "alerts queued": 0}
+            return {"items due": 0, "alerts queued": 0, "items read": len(items)}
         directory = _Directory(session, [item for item, _ in due], config, now)
         rows = []
         for item, threshold in due:
@@ -80,7 +111,7 @@ def scan(*, sessions, config) -> dict:
         for row in fresh:
             row["payload"] = directory.payload(row)
         queued = insert_if_absent(session, Alert.__table__, fresh)
-    return {"items due": len(due), "alerts queued": len(queued)}
+    return {"items due": len(due), "alerts queued": len(queued), "items read": len(items)}
 
 
 def _key(row: dict) -> tuple:

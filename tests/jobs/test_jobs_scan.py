@@ -30,7 +30,14 @@ def test_most_urgent_threshold_rule():
     assert most_urgent_threshold(1, THRESHOLDS) == 1
     assert most_urgent_threshold(0, THRESHOLDS) == 1
     assert most_urgent_threshold(-1, THRESHOLDS) == -1
-    assert most_urgent_threshold(-300, THRESHOLDS) == -1
+    # after the lapse only news counts: crossed since the last scan (its day included)
+    assert most_urgent_threshold(-2, THRESHOLDS) is None
+    assert most_urgent_threshold(-2, THRESHOLDS, catch_up_days=1) == -1
+    assert most_urgent_threshold(-3, THRESHOLDS, catch_up_days=1) is None
+    assert most_urgent_threshold(-300, THRESHOLDS, catch_up_days=1) is None
+    assert most_urgent_threshold(-8, THRESHOLDS, catch_up_days=7) == -1
+    assert most_urgent_threshold(-9, THRESHOLDS, catch_up_days=7) is None
+    assert most_urgent_threshold(-40, [30, -1, -30], catch_up_days=10) == -30
     # without an after-lapse threshold, reminders stop at the lapse
     assert most_urgent_threshold(-1, [30, 7]) is None
 
@@ -230,6 +237,37 @@ def test_rescans_never_duplicate(app_context, run, frozen):
     f.appointment(tech, spine, expires_on=TODAY + timedelta(days=30))
     f.credential(tech, "CNIM", expires_on=TODAY + timedelta(days=1))
     first = run("scan")
-    assert first == {"items due": 2, "alerts queued": 4}
-    assert run("scan") == {"items due": 2, "alerts queued": 0}
+    assert first == {"items due": 2, "alerts queued": 4, "items read": 2}
+    assert run("scan") == {"items due": 2, "alerts queued": 0, "items read": 2}
     assert len(alerts()) == 4
+
+
+def test_an_old_lapse_is_never_news_to_a_new_recipient(app_context, run, frozen, client, auth):
+    tech = f.person("technologist", "Tess", "Nguyen", email=None)
+    f.credential(tech, "CNIM", expires_on=TODAY - timedelta(days=300))
+    recent = f.credential(tech, "BLS", expires_on=TODAY - timedelta(days=3))
+    # a first-ever scan looks back a week: the BLS is news, the CNIM of 300 days ago is not read
+    assert run("scan") == {"items due": 1, "alerts queued": 1, "items read": 1}
+    assert [(a.item_id, a.threshold_days) for a in alerts()] == [(recent.id, -1)]
+
+    frozen.advance(days=1)
+    f.change(tech, email="tess@example.org")
+    client.post("/api/v1/webhooks", json={"url": "https://hooks.example.org/new"}, headers=auth)
+    newcomers = {"COORDINATOR_EMAILS": [COORDINATOR, "new.coordinator@example.org"]}
+    assert run("scan", **newcomers) == {"items due": 0, "alerts queued": 0, "items read": 0}
+    assert len(alerts()) == 1
+
+
+def test_lapses_during_a_scheduler_outage_are_caught_up_once(app_context, run, frozen):
+    tech = f.person(email="tess@example.org")
+    f.credential(tech, "CNIM", expires_on=TODAY - timedelta(days=30))  # old news already
+    during = f.credential(tech, "BLS", expires_on=TODAY + timedelta(days=5))
+    run("scan")
+    assert [a.recipient for a in alerts(threshold_days=7)] == [COORDINATOR, "tess@example.org"]
+    frozen.advance(days=20)  # down for 20 days: the BLS lapsed 14 days ago, unseen
+    assert run("scan")["alerts queued"] == 2
+    frozen.advance(days=1)
+    assert run("scan")["alerts queued"] == 0
+    mine = alerts(recipient="tess@example.org")
+    assert [(a.item_id, a.threshold_days) for a in mine] == [(during.id, 7), (during.id, -1)]
+    assert mine[1].event == "credential.expired"
