@@ -127,6 +127,7 @@ def test_every_operation_conforms(case, auth):
         ("GET", "/api/v1/appointments/a%00", None, 404),
         ("GET", "/api/v1/assignments/a%00", None, 404),
         ("POST", "/api/v1/assignments/a%00/cancel", {}, 404),
+        ("GET", "/api/v1/qualification-checks/a%00", None, 404),
         ("GET", "/api/v1/people/" + "a" * 65, None, 404),
         ("GET", "/api/v1/people?q=a%00b", None, 422),
         ("GET", "/api/v1/supervision-agreements?technologist_id=a%00", None, 422),

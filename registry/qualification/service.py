@@ -9,6 +9,7 @@ from registry.audit.context import current_request_id
 from registry.credentials import service as credentials
 from registry.errors import InvalidData, NotFound
 from registry.facilities.models import Appointment, Facility
+from registry.ids import find
 from registry.people.models import Person
 from registry.qualification import engine, loader
 from registry.qualification.models import QualificationCheck
@@ -185,7 +186,7 @@ def search(*, session, role: str, case: dict, include_unqualified: bool, policy=
 
 def get_check(*, session, check_id: str) -> QualificationCheck:
     """A stored check, unchanged since it was answered."""
-    stored = session.get(QualificationCheck, check_id) if len(check_id) <= 64 else None
+    stored = find(session, QualificationCheck, check_id)
     if stored is None:
         raise NotFound(f"qualification check {check_id!r} not found")
     return stored
