@@ -2,21 +2,25 @@
 
 Every due row is claimed (see ``jobs.outbox``), sent with no lock held, and its outcome
 recorded in a short transaction of its own, so a crash mid-run neither loses nor repeats
-what was already recorded. A failure waits 1, 2, 4 … minutes before the next attempt; after
-``DELIVERY_MAX_ATTEMPTS`` the row is ``failed`` with its last error until someone retries it.
+what was already recorded. Each batch is leased from the moment it is claimed, so a long run
+never sends on an expired lease that another replica could claim. A failure waits 1, 2, 4 …
+minutes (at most an hour) before the next attempt; a row is ``failed`` only after
+``DELIVERY_MAX_ATTEMPTS`` attempts and ``DELIVERY_GIVE_UP_HOURS`` since it was queued. Once the
+SMTP server is found unreachable, the run's other emails are not tried (nor counted): they wait
+for the next run, which tries the server again with one message. A queued alert that no longer
+applies is marked ``withdrawn``, never deleted.
 """
 
 import hashlib
 import hmac
 import logging
 from collections import Counter
+from datetime import timedelta
 
 import requests
-from sqlalchemy import delete
 
-from jobs.locks import begin_write
-from jobs.mail import MailError, compose, mailer_for
-from jobs.outbox import claim_due, record_outcome
+from jobs.mail import MailError, MailNotTried, compose, mailer_for
+from jobs.outbox import claim_due, defer, record_outcome, withdraw
 from registry import clock
 from registry.alerts.models import Alert, Digest, Webhook
 from registry.expirations.service import current_lapse_date
@@ -62,6 +66,7 @@ def post_webhook(
 
 def deliver(*, sessions, config, outboxes=(Alert, Digest)) -> dict:
     """Send everything due in the outbox once; returns counts by outcome."""
+    # rows that come due while this run goes wait for the next run, so the loop ends
     started = clock.now()
     counts: Counter = Counter()
     mailer = mailer_for(config)
@@ -69,8 +74,17 @@ def deliver(*, sessions, config, outboxes=(Alert, Digest)) -> dict:
     try:
         for model in outboxes:
             while True:
-                # rows that fail get a later next attempt, so the loop ends
-                ids = claim_due(sessions, model, now=started, limit=BATCH)
+                email_down = getattr(mailer, "unreachable", None) is not None
+                if email_down and model is Digest:
+                    break  # every digest is an email: they wait for the next run
+                ids = claim_due(
+                    sessions,
+                    model,
+                    now=clock.now(),
+                    due_by=started,
+                    limit=BATCH,
+                    where=(Alert.channel != "email",) if email_down else (),
+                )
                 if not ids:
                     break
                 for row_id in ids:
@@ -79,15 +93,6 @@ def deliver(*, sessions, config, outboxes=(Alert, Digest)) -> dict:
         mailer.close()
         http.close()
     return dict(counts)
-
-
-def _withdraw(sessions, row_id: str, reason: str) -> str:
-    """Drop a queued alert that no longer applies (renewed, revoked, unsubscribed)."""
-    with sessions.begin() as session:
-        begin_write(session)
-        session.execute(delete(Alert).where(Alert.id == row_id, Alert.status == "pending"))
-    log.info("alert %s withdrawn: %s", row_id, reason)
-    return "withdrawn"
 
 
 def _deliver_one(sessions, model, row_id, mailer, http, config) -> str:
@@ -99,17 +104,22 @@ def _deliver_one(sessions, model, row_id, mailer, http, config) -> str:
         recipient, channel = row.recipient, getattr(row, "channel", "email")
         event = getattr(row, "event", "digest")
         target = None
+        withdrawn = None
         if model is Alert:
             lapse = current_lapse_date(
                 session=session, item_type=row.item_type, item_id=row.item_id
             )
             if lapse != row.lapse_date:
-                return _withdraw(sessions, row_id, "the item was renewed, ended or deactivated")
-            if channel == "webhook":
+                withdrawn = "the item was renewed, ended or deactivated"
+            elif channel == "webhook":
                 webhook = session.get(Webhook, recipient)
                 if webhook is None or not webhook.active:
-                    return _withdraw(sessions, row_id, "the webhook subscription is inactive")
-                target = (webhook.url, webhook.secret)
+                    withdrawn = "the webhook subscription is inactive"
+                else:
+                    target = (webhook.url, webhook.secret)
+    if withdrawn:
+        log.info("alert %s withdrawn: %s", row_id, withdrawn)
+        return withdraw(sessions, model, row_id, reason=withdrawn, now=clock.now())
     if channel == "webhook":
         error = post_webhook(
             http,
@@ -121,7 +131,10 @@ def _deliver_one(sessions, model, row_id, mailer, http, config) -> str:
             timeout=float(config["WEBHOOK_TIMEOUT"]),
         )
     else:
-        error = _send_email(mailer, config, model, row_id, recipient, payload)
+        try:
+            error = _send_email(mailer, config, model, row_id, recipient, payload)
+        except MailNotTried as exc:
+            return defer(sessions, model, row_id, reason=str(exc), now=clock.now())
     status = record_outcome(
         sessions,
         model,
@@ -129,6 +142,7 @@ def _deliver_one(sessions, model, row_id, mailer, http, config) -> str:
         error=error,
         now=clock.now(),
         max_attempts=int(config["DELIVERY_MAX_ATTEMPTS"]),
+        give_up_after=timedelta(hours=float(config["DELIVERY_GIVE_UP_HOURS"])),
     )
     if error:
         log.warning(
@@ -148,6 +162,8 @@ def _send_email(mailer, config, model, row_id, recipient, payload) -> str | None
     )
     try:
         mailer.send(message)
+    except MailNotTried:
+        raise
     except MailError as exc:
         return str(exc)
     return None

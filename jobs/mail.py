@@ -26,6 +26,10 @@ class MailError(Exception):
     """A message could not be handed over; the text says why (kept as the alert's last error)."""
 
 
+class MailNotTried(MailError):
+    """A message was not even tried: the server was found unreachable earlier in this run."""
+
+
 def compose(
     *, config, to: str, subject: str, text: str, html: str, message_key: str
 ) -> EmailMessage:
@@ -75,7 +79,9 @@ class SmtpMailer:
         where = f"SMTP {self.config['SMTP_HOST']}:{self.config['SMTP_PORT']}"
         if self.unreachable:
             # one failed connection per run is enough: the rest wait for their next attempt
-            raise MailError(f"{where}: not tried, the server was unreachable: {self.unreachable}")
+            raise MailNotTried(
+                f"{where}: not tried, the server was unreachable: {self.unreachable}"
+            )
         if self.connection is None:
             try:
                 self.connection = self._connect()

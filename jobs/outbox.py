@@ -4,6 +4,15 @@ A delivery worker claims due rows by pushing their next attempt a lease into the
 (PostgreSQL: ``SELECT … FOR UPDATE SKIP LOCKED``; SQLite: inside BEGIN IMMEDIATE), sends
 without holding any lock, then records the outcome in its own short transaction. A crash
 between claim and outcome leaves the row pending; it is tried again when the lease runs out.
+
+Giving up needs both ``DELIVERY_MAX_ATTEMPTS`` genuine attempts and ``DELIVERY_GIVE_UP_HOURS``
+since the row was written, so an outage of the SMTP server or a webhook receiver shorter than
+that loses nothing. A send that was not even tried (the SMTP server was found unreachable
+earlier in the run) is deferred, not counted.
+
+These writes are plain SQL statements, not ORM changes: the row is its own log of what the
+jobs did (status, attempts, last error, sent at), so they stay out of the audit trail, while a
+person's retry (an ORM change) is audited.
 """
 
 from datetime import datetime, timedelta
@@ -14,7 +23,8 @@ from jobs.locks import begin_write
 
 LEASE = timedelta(minutes=15)
 FIRST_RETRY = timedelta(minutes=1)
-LONGEST_WAIT = timedelta(hours=6)
+# after an outage every row is tried again within this wait
+LONGEST_WAIT = timedelta(hours=1)
 
 
 def _insert_for(session):
@@ -39,19 +49,31 @@ def insert_if_absent(session, table, rows: list[dict]) -> list[str]:
 
 
 def backoff(attempts: int) -> timedelta:
-    """The wait before attempt ``attempts + 1``: 1, 2, 4, 8 … minutes, at most 6 hours."""
-    return min(FIRST_RETRY * 2 ** max(attempts - 1, 0), LONGEST_WAIT)
+    """The wait before attempt ``attempts + 1``: 1, 2, 4, 8 … minutes, at most an hour."""
+    doublings = min(max(attempts - 1, 0), 16)  # 2**16 minutes is past the cap: no overflow
+    return min(FIRST_RETRY * 2**doublings, LONGEST_WAIT)
 
 
-def claim_due(sessions, model, *, now: datetime, limit: int) -> list[str]:
-    """Claim up to ``limit`` pending rows that are due; returns their ids (one transaction)."""
+def claim_due(
+    sessions,
+    model,
+    *,
+    now: datetime,
+    limit: int,
+    due_by: datetime | None = None,
+    where: tuple = (),
+) -> list[str]:
+    """Claim up to ``limit`` pending rows due by ``due_by`` (default ``now``) and lease them
+    until ``now`` + LEASE; returns their ids (one transaction). ``where``: more conditions."""
     with sessions.begin() as session:
         begin_write(session)
+        due_by = due_by or now
         stmt = (
             select(model.id)
             .where(
                 model.status == "pending",
-                or_(model.next_attempt_at.is_(None), model.next_attempt_at <= now),
+                or_(model.next_attempt_at.is_(None), model.next_attempt_at <= due_by),
+                *where,
             )
             .order_by(model.next_attempt_at, model.id)
             .limit(limit)
@@ -66,24 +88,60 @@ def claim_due(sessions, model, *, now: datetime, limit: int) -> list[str]:
 
 
 def record_outcome(
-    sessions, model, row_id: str, *, error: str | None, now: datetime, max_attempts: int
+    sessions,
+    model,
+    row_id: str,
+    *,
+    error: str | None,
+    now: datetime,
+    max_attempts: int,
+    give_up_after: timedelta,
 ) -> str:
-    """Record one delivery attempt (own transaction); returns the row's new status."""
+    """Record one genuine delivery attempt (own transaction); returns the row's new status.
+
+    A failure leaves the row pending with a backoff, unless it has had ``max_attempts``
+    attempts and is ``give_up_after`` old: then it is ``failed`` until someone retries it.
+    """
     with sessions.begin() as session:
         begin_write(session)
-        row = session.get(model, row_id)
+        row = session.execute(
+            select(model.status, model.attempts, model.created_at)
+            .where(model.id == row_id)
+            .with_for_update()
+        ).first()
         if row is None or row.status != "pending":
             return row.status if row else "gone"
-        row.attempts = (row.attempts or 0) + 1
+        attempts = (row.attempts or 0) + 1
+        values: dict = {"attempts": attempts, "updated_at": now}
         if error is None:
-            row.status = "sent"
-            row.sent_at = now
-            row.next_attempt_at = None
+            values.update(status="sent", sent_at=now, next_attempt_at=None)
+        elif attempts >= max_attempts and now - row.created_at >= give_up_after:
+            values.update(status="failed", last_error=error[:2000], next_attempt_at=None)
         else:
-            row.last_error = error[:2000]
-            if row.attempts >= max_attempts:
-                row.status = "failed"
-                row.next_attempt_at = None
-            else:
-                row.next_attempt_at = now + backoff(row.attempts)
-        return row.status
+            values.update(last_error=error[:2000], next_attempt_at=now + backoff(attempts))
+        session.execute(update(model).where(model.id == row_id).values(**values))
+        return values.get("status", "pending")
+
+
+def defer(sessions, model, row_id: str, *, reason: str, now: datetime) -> str:
+    """Put back a claimed row that was not tried, without counting an attempt."""
+    with sessions.begin() as session:
+        begin_write(session)
+        session.execute(
+            update(model)
+            .where(model.id == row_id, model.status == "pending")
+            .values(next_attempt_at=now + FIRST_RETRY, last_error=reason[:2000], updated_at=now)
+        )
+    return "deferred"
+
+
+def withdraw(sessions, model, row_id: str, *, reason: str, now: datetime) -> str:
+    """Mark a queued row that no longer applies ``withdrawn`` (kept, never deleted)."""
+    with sessions.begin() as session:
+        begin_write(session)
+        session.execute(
+            update(model)
+            .where(model.id == row_id, model.status == "pending")
+            .values(status="withdrawn", last_error=reason, next_attempt_at=None, updated_at=now)
+        )
+    return "withdrawn"

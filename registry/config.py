@@ -44,6 +44,7 @@ def from_environment() -> dict:
         "ALERT_THRESHOLDS": _ints(env.get("ALERT_THRESHOLDS"), [90, 60, 30, 14, 7, 1, -1]),
         "WEBHOOK_TIMEOUT": float(env.get("WEBHOOK_TIMEOUT", "5")),
         "DELIVERY_MAX_ATTEMPTS": int(env.get("DELIVERY_MAX_ATTEMPTS", "8")),
+        "DELIVERY_GIVE_UP_HOURS": float(env.get("DELIVERY_GIVE_UP_HOURS", "72")),
         "TECHNOLOGIST_CERTIFICATIONS": _list(env.get("TECHNOLOGIST_CERTIFICATIONS"))
         or ["CNIM", "DABNM"],
         "PHYSICIAN_BOARD_CERTIFICATIONS": _list(env.get("PHYSICIAN_BOARD_CERTIFICATIONS"))

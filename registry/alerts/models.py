@@ -7,7 +7,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from registry.database import Base, IdMixin, TimestampMixin, UTCDateTime
 
-ALERT_STATUSES = ("pending", "sent", "failed")
+# withdrawn: queued, then no longer applied (renewed, ended, unsubscribed); kept, never deleted
+ALERT_STATUSES = ("pending", "sent", "failed", "withdrawn")
 CHANNELS = ("email", "webhook")
 WEBHOOK_EVENTS = (
     "credential.expiring",

@@ -18,7 +18,7 @@ class Alerts(MethodView):
     @blp.response(200, AlertSchema(many=True))
     @blp.paginate()
     def get(self, filters, pagination_parameters):
-        """Alerts, newest first (filter status: pending, sent, failed)."""
+        """Alerts, newest first (filter status: pending, sent, failed, withdrawn)."""
         return paginate(db.session, service.search_statement(**filters), pagination_parameters)
 
 

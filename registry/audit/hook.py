@@ -10,8 +10,9 @@ from registry.audit.context import current_actor, current_request_id
 from registry.audit.models import AuditEvent
 from registry.database import new_id
 
-# Tables whose rows are operational records rather than coordinator-entered facts.
-NOT_AUDITED = {"audit_events", "alerts", "digests", "job_runs", "qualification_checks"}
+# Tables whose rows are operational records rather than coordinator-entered facts. Alerts are
+# audited: the jobs write them with plain SQL (no ORM events), so only a person's retry shows.
+NOT_AUDITED = {"audit_events", "digests", "job_runs", "qualification_checks"}
 SECRET_COLUMNS = {"key_hash", "password_hash", "secret"}
 IGNORED_COLUMNS = {"updated_at", "version", "created_at"}
 ENTITY_TYPES = {
@@ -25,6 +26,7 @@ ENTITY_TYPES = {
     "supervision_agreements": "supervision_agreement",
     "assignments": "assignment",
     "webhooks": "webhook",
+    "alerts": "alert",
     "api_keys": "api_key",
     "users": "user",
 }

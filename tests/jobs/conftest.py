@@ -73,15 +73,17 @@ class WebhookReceiver:
     def __init__(self):
         self.status = 200
         self.requests: list[dict] = []
+        self.on_request = None  # called with each request before it is answered
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):  # noqa: N802 - http.server hook name
                 length = int(self.headers.get("Content-Length", 0))
                 body = self.rfile.read(length)
-                receiver.requests.append(
-                    {"path": self.path, "headers": dict(self.headers), "body": body}
-                )
+                request = {"path": self.path, "headers": dict(self.headers), "body": body}
+                receiver.requests.append(request)
+                if receiver.on_request is not None:
+                    receiver.on_request(request)
                 self.send_response(receiver.status)
                 self.send_header("Content-Type", "application/json")
                 self.end_headers()

@@ -32,6 +32,12 @@ def alerts(**where) -> list[Alert]:
     return list(db.session.scalars(stmt))
 
 
+def audit_of(client, auth, alert_id: str) -> list[dict]:
+    found = client.get(f"/api/v1/audit-events?entity_type=alert&entity_id={alert_id}", headers=auth)
+    assert found.status_code == 200
+    return found.json
+
+
 def digests_queued() -> list[Digest]:
     db.session.rollback()
     return list(db.session.scalars(select(Digest).order_by(Digest.digest_date, Digest.recipient)))
@@ -115,10 +121,11 @@ def test_smtp_down_keeps_alerts_pending_then_each_arrives_once(
     expected = small_network()
     smtp_server.stop()
     run("scan")
-    assert run("deliver") == {"pending": len(expected)}
+    # one message finds the server down; the others are not tried, so not counted
+    assert run("deliver") == {"pending": 1, "deferred": len(expected) - 1}
     waiting = alerts()
     assert {a.status for a in waiting} == {"pending"}
-    assert all(a.attempts == 1 for a in waiting)
+    assert sorted(a.attempts for a in waiting) == [0] * (len(expected) - 1) + [1]
     assert all("SMTP 127.0.0.1" in a.last_error for a in waiting)
     assert all(a.next_attempt_at == frozen.current + timedelta(minutes=1) for a in waiting)
     assert run("deliver") == {}  # not due again before the backoff
@@ -129,7 +136,31 @@ def test_smtp_down_keeps_alerts_pending_then_each_arrives_once(
     run("scan")
     assert run("deliver") == {}
     assert received(smtp_server) == sorted(expected)
-    assert {(a.status, a.attempts) for a in alerts()} == {("sent", 2)}
+    assert sorted(a.attempts for a in alerts()) == [1] * (len(expected) - 1) + [2]
+    assert {a.status for a in alerts()} == {"sent"}
+
+
+def test_a_day_long_smtp_outage_loses_nothing_and_each_alert_arrives_once(
+    app_context, run, smtp_server, frozen, client, auth
+):
+    expected = small_network()
+    smtp_server.stop()
+    for _ in range(24 * 12):  # the scheduler keeps going every five minutes for a day
+        if frozen.current.hour == 12 and frozen.current.minute == 0:
+            run("scan")
+        run("deliver")
+        frozen.advance(minutes=5)
+    waiting = alerts()
+    assert len(waiting) == len(expected)
+    assert {a.status for a in waiting} == {"pending"}
+    assert client.get("/api/v1/alerts?status=failed", headers=auth).json == []
+    assert all(a.attempts < 8 * 12 for a in waiting)  # one try of the server per run at most
+    smtp_server.start()
+    for _ in range(12 * 2):  # within an hour of the server's return everything has gone
+        run("deliver")
+        frozen.advance(minutes=5)
+    assert received(smtp_server) == sorted(expected)
+    assert {a.status for a in alerts()} == {"sent"}
 
 
 def test_after_the_last_attempt_an_alert_is_failed_until_someone_retries_it(
@@ -138,20 +169,24 @@ def test_after_the_last_attempt_an_alert_is_failed_until_someone_retries_it(
     expected = small_network()
     smtp_server.stop()
     run("scan")
-    waits = []
-    for _ in range(3):
-        run("deliver", DELIVERY_MAX_ATTEMPTS=3)
-        pending = [a for a in alerts() if a.status == "pending"]
-        if pending:
-            wait = pending[0].next_attempt_at - frozen.current
-            waits.append(wait)
-            frozen.advance(seconds=wait.total_seconds())
-    assert waits == [timedelta(minutes=1), timedelta(minutes=2)]
+    queued_at = frozen.current
+    give_up = {"DELIVERY_MAX_ATTEMPTS": 3, "DELIVERY_GIVE_UP_HOURS": 2}
+    first_failure = None
+    for _ in range(6 * 6):
+        run("deliver", **give_up)
+        if first_failure is None and any(a.status == "failed" for a in alerts()):
+            first_failure = frozen.current
+        if all(a.status == "failed" for a in alerts()):
+            break
+        frozen.advance(minutes=10)
+    # three tries are not enough by themselves: the alert must also be two hours old
+    assert first_failure is not None and first_failure - queued_at >= timedelta(hours=2)
     failed = client.get("/api/v1/alerts?status=failed&page_size=50", headers=auth)
     assert failed.status_code == 200
     assert len(failed.json) == len(expected)
-    assert all(a["attempts"] == 3 and "SMTP" in a["last_error"] for a in failed.json)
+    assert all(a["attempts"] >= 3 and "SMTP" in a["last_error"] for a in failed.json)
     assert client.get("/api/v1/alerts?status=pending", headers=auth).json == []
+    assert audit_of(client, auth, failed.json[0]["id"]) == []  # the jobs' bookkeeping is not
 
     smtp_server.start()
     run("deliver")
@@ -160,6 +195,9 @@ def test_after_the_last_attempt_an_alert_is_failed_until_someone_retries_it(
     retried = client.post(f"/api/v1/alerts/{alert_id}/retry", headers=auth)
     assert retried.status_code == 200
     assert retried.json["status"] == "pending" and retried.json["attempts"] == 0
+    (event,) = audit_of(client, auth, alert_id)  # ...but a person's retry is audited
+    assert event["action"] == "update" and event["actor"].startswith("api-key:")
+    assert (event["before"]["status"], event["after"]["status"]) == ("failed", "pending")
     again = client.post(f"/api/v1/alerts/{alert_id}/retry", headers=auth)
     assert again.status_code == 409
     assert run("deliver") == {"sent": 1}
@@ -234,13 +272,21 @@ def test_a_queued_alert_that_no_longer_applies_is_withdrawn_not_sent(
     assert len(alerts()) == 3  # the person, the coordinator, the webhook
     f.change(cnim, expires_on=TODAY + timedelta(days=7 + 5 * 365))  # renewed before delivery
     assert run("deliver") == {"withdrawn": 3}
-    assert alerts() == [] and smtp_server.received == [] and webhook_receiver.requests == []
+    assert smtp_server.received == [] and webhook_receiver.requests == []
+    kept = alerts()  # nothing is deleted: each stays, withdrawn, with the reason
+    assert len(kept) == 3 and {a.status for a in kept} == {"withdrawn"}
+    assert {a.last_error for a in kept} == {"the item was renewed, ended or deactivated"}
+    assert all(a.next_attempt_at is None and a.sent_at is None for a in kept)
 
     f.credential(tech, "BLS", expires_on=TODAY + timedelta(days=1))
     run("scan")
     assert client.delete(f"/api/v1/webhooks/{hook['id']}", headers=auth).status_code == 204
     assert run("deliver") == {"sent": 2, "withdrawn": 1}
     assert webhook_receiver.requests == []
+    listed = client.get("/api/v1/alerts?status=withdrawn", headers=auth)
+    assert listed.status_code == 200 and len(listed.json) == 4
+    assert run("scan")["alerts queued"] == 0  # a withdrawn alert is not queued again
+    assert client.post(f"/api/v1/alerts/{kept[0].id}/retry", headers=auth).status_code == 409
 
 
 def test_two_schedulers_at_once_deliver_everything_exactly_once(
@@ -434,6 +480,30 @@ def test_a_run_killed_after_claiming_loses_nothing(app_context, sessions, run, s
     frozen.advance(seconds=LEASE.total_seconds())
     assert run("deliver") == {"sent": len(expected)}
     assert received(smtp_server) == sorted(expected)
+
+
+def test_each_batch_is_leased_from_when_it_is_claimed(
+    app_context, sessions, run, webhook_receiver, frozen, client, auth
+):
+    client.post("/api/v1/webhooks", json={"url": webhook_receiver.url}, headers=auth)
+    for n in range(45):
+        tech = f.person("technologist", f"T{n}", "Slow", email=None)
+        f.credential(tech, "BLS", expires_on=TODAY + timedelta(days=7))
+    run("scan", COORDINATOR_EMAILS=[])
+    sent_on_an_expired_lease = []
+
+    def slow_and_watched(request):
+        frozen.advance(seconds=30)  # each delivery takes half a minute: the run, 22 minutes
+        delivery_id = request["headers"]["X-Registry-Delivery"]
+        with sessions() as session:
+            lease = session.scalar(select(Alert.next_attempt_at).where(Alert.id == delivery_id))
+        if lease <= frozen.current:  # another replica could claim it and send it again
+            sent_on_an_expired_lease.append(delivery_id)
+
+    webhook_receiver.on_request = slow_and_watched
+    assert run("deliver") == {"sent": 45}
+    assert sent_on_an_expired_lease == []
+    assert len({r["headers"]["X-Registry-Delivery"] for r in webhook_receiver.requests}) == 45
 
 
 def test_the_scheduler_defines_its_jobs_in_code(app):
