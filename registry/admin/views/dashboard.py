@@ -13,6 +13,7 @@ from registry.expirations.service import (
     expirations_statement,
 )
 from registry.facilities.models import Facility
+from registry.paging import fetch_page
 from registry.people.models import Person
 
 WINDOWS = {
@@ -60,13 +61,14 @@ def dashboard():
     )
     listed = expirations_statement(session=db.session, **SHOWN[show], **chosen)
     number = page_number(request.args.get("page"))
-    total = db.session.scalar(select(func.count()).select_from(listed.order_by(None).subquery()))
-    rows = db.session.execute(listed.offset((number - 1) * PAGE_SIZE).limit(PAGE_SIZE))
+    rows, total = fetch_page(
+        db.session, listed, offset=(number - 1) * PAGE_SIZE, limit=PAGE_SIZE, scalars=False
+    )
     page = Page(
         items=[expiration_item(row, today=now, timezone=zone) for row in rows],
         number=number,
         size=PAGE_SIZE,
-        total=total or 0,
+        total=total,
     )
     people = dict(
         db.session.execute(
