@@ -7,11 +7,12 @@ from sqlalchemy import select
 from registry import clock
 from registry.alerts.models import Alert, Webhook
 from registry.errors import Conflict, NotFound
+from registry.ids import find
 
 
 def get(*, session, alert_id: str) -> Alert:
     """The alert with this id, or NotFound."""
-    alert = session.get(Alert, alert_id) if alert_id and len(alert_id) <= 64 else None
+    alert = find(session, Alert, alert_id)
     if alert is None:
         raise NotFound(f"alert {alert_id!r} not found")
     return alert
@@ -51,7 +52,7 @@ def retry(*, session, alert: Alert) -> Alert:
 
 def get_webhook(*, session, webhook_id: str) -> Webhook:
     """The webhook subscription with this id, or NotFound."""
-    webhook = session.get(Webhook, webhook_id) if webhook_id and len(webhook_id) <= 64 else None
+    webhook = find(session, Webhook, webhook_id)
     if webhook is None:
         raise NotFound(f"webhook {webhook_id!r} not found")
     return webhook
