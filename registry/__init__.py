@@ -8,7 +8,7 @@ from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalErr
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from registry import config as settings
-from registry.api import API_PREFIX, api, required_scope_for
+from registry.api import API_PREFIX, api, required_scope_for, writes_late
 from registry.audit import hook as audit_hook
 from registry.audit.context import set_actor, set_request_id
 from registry.database import db
@@ -121,6 +121,7 @@ def register_request_hooks(app: Flask) -> None:
             request.method not in ("GET", "HEAD", "OPTIONS")
             and db.engine.dialect.name == "sqlite"
             and not db.session().in_transaction()
+            and not writes_late(request.endpoint, request.method)
         ):
             # a write request takes SQLite's write lock at BEGIN, so it waits its turn (busy
             # timeout) instead of failing when another writer got there first

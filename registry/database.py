@@ -70,6 +70,17 @@ class VersionedMixin:
         cls.__mapper__.version_id_col = cls.__table__.c.version
 
 
+def begin_write(session) -> None:
+    """End the current read-only work and start a transaction that may write.
+
+    On SQLite that is a BEGIN IMMEDIATE, which waits for the write lock, so a write never fails
+    for a read snapshot gone stale meanwhile; elsewhere there is nothing to do.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        session.commit()
+        session.connection(execution_options={"sqlite_immediate": True})
+
+
 class Database:
     """Holds the engine and the request-scoped session for one app."""
 

@@ -133,3 +133,48 @@ def test_racing_bookings_for_the_last_remote_slots_book_exactly_the_cap(app, cli
         from registry.assignments.models import Assignment
 
         assert db.session.query(Assignment).filter_by(status="booked").count() == 3
+
+
+def test_concurrent_checks_and_bookings_all_get_an_answer(app, make_key):
+    """Checks decide on a read snapshot and store late; bookings lock early: none may fail."""
+    with app.app_context():
+        where = f.facility()
+        technologists = [f.qualified_technologist(where, f"T{i}", f"Tech{i}") for i in range(4)]
+        doc = f.qualified_physician(where)
+        f.agreement(where, doc)
+        db.session.commit()
+        people = [t.id for t in technologists]
+        body = case(where)
+    headers = make_key(["check"])
+    statuses: list[tuple[str, int]] = []
+    lock = threading.Lock()
+    start = threading.Barrier(8)
+
+    def worker(n):
+        local = app.test_client()
+        start.wait()
+        for i in range(5):
+            who = people[(n + i) % len(people)]
+            path = "/api/v1/assignments" if n % 2 else "/api/v1/qualification-checks"
+            response = local.post(
+                path,
+                json={"person_id": who, "role": "technologist", "case": body},
+                headers=headers,
+            )
+            with lock:
+                statuses.append((path, response.status_code))
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    checks = [s for p, s in statuses if p.endswith("checks")]
+    bookings = [s for p, s in statuses if p.endswith("assignments")]
+    assert checks == [200] * 20
+    # four technologists, one overlapping window: exactly one booking each
+    assert sorted(bookings) == [201] * 4 + [409] * 16
+    with app.app_context():
+        from registry.qualification.models import QualificationCheck
+
+        assert db.session.query(QualificationCheck).count() == 40

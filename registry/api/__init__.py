@@ -69,16 +69,31 @@ def requires_scope(scope: str):
     return decorate
 
 
-def required_scope_for(endpoint: str | None, method: str) -> str:
-    """The scope a request to this endpoint and method needs (fail closed: ``admin``)."""
+def takes_write_lock_late(func_):
+    """Mark a POST view that mostly reads and writes at the end (it calls
+    ``registry.database.begin_write`` itself), so SQLite's write lock is not held up front."""
+    func_.takes_write_lock_late = True
+    return func_
+
+
+def _handler(endpoint: str | None, method: str):
     view = current_app.view_functions.get(endpoint) if endpoint else None
     if view is None:
-        return "admin"
+        return None
     view_class = getattr(view, "view_class", None)
     # Flask answers HEAD with the GET handler, so HEAD needs what GET needs
     verb = "get" if method.upper() == "HEAD" else method.lower()
-    handler = getattr(view_class, verb, None) if view_class else view
-    return getattr(handler, "required_scope", "admin")
+    return getattr(view_class, verb, None) if view_class else view
+
+
+def required_scope_for(endpoint: str | None, method: str) -> str:
+    """The scope a request to this endpoint and method needs (fail closed: ``admin``)."""
+    return getattr(_handler(endpoint, method), "required_scope", "admin")
+
+
+def writes_late(endpoint: str | None, method: str) -> bool:
+    """Whether the view takes its own write lock late (see ``takes_write_lock_late``)."""
+    return getattr(_handler(endpoint, method), "takes_write_lock_late", False)
 
 
 def paginate(session, stmt, pagination_parameters, *, scalars: bool = True):

@@ -7,6 +7,7 @@ from registry import clock
 from registry.assignments.models import Assignment
 from registry.audit.context import current_request_id
 from registry.credentials import service as credentials
+from registry.database import begin_write
 from registry.errors import InvalidData, NotFound
 from registry.facilities.models import Appointment, Facility
 from registry.ids import find
@@ -120,11 +121,15 @@ def check(
     policy=None,
     purpose: str = "check",
 ) -> QualificationCheck:
-    """Answer "is this person qualified for this case?" and store the question and answer."""
+    """Answer "is this person qualified for this case?" and store the question and answer.
+
+    The answer is decided on a read snapshot; storing it is a short write of its own.
+    """
     policy = policy or policy_from_config()
     decision = decide(
         session=session, person_id=person_id, role=role, case_data=case, policy=policy
     )
+    begin_write(session)
     return _record(
         session,
         person_id=person_id,
@@ -219,13 +224,20 @@ def book(
     ).scalar_one_or_none()
     if locked is None:
         raise InvalidData({"person_id": ["No person with this id."]})
-    stored = check(
+    decision = decide(
         session=session,
         person_id=person_id,
         role=role,
-        case=case,
+        case_data=case,
+        policy=policy or policy_from_config(),
+    )
+    stored = _record(
+        session,
+        person_id=person_id,
+        role=role,
+        case_data=case,
+        decision=decision,
         asked_by=asked_by,
-        policy=policy,
         purpose="booking",
     )
     if not stored.qualified:

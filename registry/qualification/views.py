@@ -4,7 +4,7 @@ from flask import jsonify
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from registry.api import requires_scope
+from registry.api import requires_scope, takes_write_lock_late
 from registry.audit.context import current_actor
 from registry.database import db
 from registry.qualification import service
@@ -24,6 +24,7 @@ blp = Blueprint(
 @blp.route("/qualification-checks")
 class QualificationChecks(MethodView):
     @requires_scope("check")
+    @takes_write_lock_late
     @blp.arguments(QualificationCheckRequestSchema)
     @blp.response(200, DecisionSchema)
     def post(self, data):
@@ -59,6 +60,7 @@ class QualificationCheckById(MethodView):
 @blp.route("/qualification-searches")
 class QualificationSearches(MethodView):
     @requires_scope("check")
+    @takes_write_lock_late
     @blp.arguments(QualificationSearchRequestSchema)
     @blp.response(200, SearchResultSchema)
     def post(self, data):
