@@ -44,16 +44,14 @@ def _demo_key(var_dir: Path) -> str:
 
 def _demo_login(var_dir: Path) -> tuple[str, str]:
     login_file = var_dir / "demo-login"
-    if login_file.exists() and db.session.query(User).filter_by(email=DEMO_LOGIN).first():
+    user = db.session.query(User).filter_by(email=DEMO_LOGIN).first()
+    if user is not None and login_file.exists():
         return DEMO_LOGIN, login_file.read_text().strip()
     password = secrets.token_urlsafe(9)
-    user = db.session.query(User).filter_by(email=DEMO_LOGIN).first()
     if user is None:
         users.create(session=db.session, email=DEMO_LOGIN, role="coordinator", password=password)
     else:
-        from werkzeug.security import generate_password_hash
-
-        user.password_hash = generate_password_hash(password)
+        users.set_password(user=user, password=password)
     login_file.write_text(password + "\n")
     login_file.chmod(0o600)
     return DEMO_LOGIN, password

@@ -1,7 +1,6 @@
 """The REST API's shared plumbing: the Api object, scopes, pagination, ETags, errors."""
 
 import hashlib
-from functools import wraps
 
 from flask import current_app, g, request
 from flask_smorest import Api, abort
@@ -58,13 +57,7 @@ def requires_scope(scope: str):
 
     def decorate(func_):
         func_.required_scope = scope
-
-        @wraps(func_)
-        def wrapper(*args, **kwargs):
-            return func_(*args, **kwargs)
-
-        wrapper.required_scope = scope
-        return wrapper
+        return func_
 
     return decorate
 

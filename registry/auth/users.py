@@ -23,14 +23,20 @@ def create(*, session, email: str, role: str, password: str) -> User:
         raise UserError("email must be an email address")
     if role not in USER_ROLES:
         raise UserError(f"role must be one of {', '.join(USER_ROLES)}")
-    if len(password) < 8:
-        raise UserError("password must be at least 8 characters")
     if session.scalar(select(User).where(func.lower(User.email) == email)):
         raise UserError(f"a user {email} already exists")
-    user = User(email=email, role=role, password_hash=generate_password_hash(password))
+    user = User(email=email, role=role)
+    set_password(user=user, password=password)
     session.add(user)
     session.flush()
     return user
+
+
+def set_password(*, user: User, password: str) -> None:
+    """Store a new password, hashed (at least 8 characters)."""
+    if len(password) < 8:
+        raise UserError("password must be at least 8 characters")
+    user.password_hash = generate_password_hash(password)
 
 
 def authenticate(*, session, email: str, password: str) -> tuple[User | None, str | None]:
