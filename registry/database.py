@@ -1,10 +1,12 @@
 """SQLAlchemy engine, session and declarative base shared by every domain package."""
 
+import contextlib
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, DateTime, Integer, MetaData, String, create_engine, event
+from sqlalchemy import JSON, DateTime, Integer, MetaData, String, create_engine, event, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, scoped_session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -79,6 +81,83 @@ def begin_write(session) -> None:
     if session.get_bind().dialect.name == "sqlite":
         session.commit()
         session.connection(execution_options={"sqlite_immediate": True})
+
+
+class PreparedQuery:
+    """A hot-path statement: SQL written once, compiled once per dialect, run on the session's
+    own DBAPI cursor (inside its transaction), with bind and result types from model columns.
+
+    SQLAlchemy's per-execution work (statement cache keys, result objects) costs ~0.3 ms a
+    statement; the cursor ~0.03 ms. Qualification checks run ten statements each, so the rules'
+    hot path uses this; everything else uses the ORM. Errors are translated as SQLAlchemy's own
+    (``OperationalError`` -> 503, a lost connection invalidated) and ``before_cursor_execute``
+    listeners still see each statement.
+    """
+
+    def __init__(self, sql: str, *, columns=(), binds=()):
+        self.columns = tuple(columns)
+        clause = text(sql).bindparams(*binds)
+        self.clause = clause.columns(*self.columns) if self.columns else clause
+        self._by_dialect: dict[str, tuple] = {}
+
+    def _prepare(self, dialect) -> tuple:
+        compiled = self.clause.compile(dialect=dialect)
+        binders = {}
+        for name, bind in compiled.binds.items():
+            process = bind.type.dialect_impl(dialect).bind_processor(dialect)
+            if process is not None:
+                binders[name] = process
+        readers = [
+            (index, process)
+            for index, column in enumerate(self.columns)
+            if (process := column.type.dialect_impl(dialect).result_processor(dialect, None))
+        ]
+        prepared = (compiled.string, compiled.positiontup, binders, readers)
+        self._by_dialect[dialect.name] = prepared
+        return prepared
+
+    def rows(self, connection, **params) -> list[tuple]:
+        """Run the statement on a session's connection (``session.connection()``, inside its
+        transaction); the rows, typed (none for a write)."""
+        dialect = connection.dialect
+        sql, positions, binders, readers = self._by_dialect.get(dialect.name) or self._prepare(
+            dialect
+        )
+        for name, process in binders.items():
+            if name in params:
+                params[name] = process(params[name])
+        args = tuple(params[name] for name in positions) if positions is not None else params
+        raw = connection.connection
+        cursor = raw.cursor()
+        try:
+            for listener in connection.dispatch.before_cursor_execute:
+                listener(connection, cursor, sql, args, None, False)
+            cursor.execute(sql, args)
+            rows = cursor.fetchall() if cursor.description is not None else []
+        except dialect.loaded_dbapi.Error as exc:
+            lost = dialect.is_disconnect(exc, raw.dbapi_connection, cursor)
+            if lost:
+                connection.invalidate(exc)
+            raise DBAPIError.instance(
+                sql,
+                args,
+                exc,
+                dialect.loaded_dbapi.Error,
+                connection_invalidated=lost,
+                dialect=dialect,
+            ) from exc
+        finally:
+            with contextlib.suppress(dialect.loaded_dbapi.Error):
+                cursor.close()
+        if readers and rows:
+            converted = []
+            for row in rows:
+                row = list(row)
+                for index, process in readers:
+                    row[index] = process(row[index])
+                converted.append(row)
+            return converted
+        return rows
 
 
 class Database:

@@ -63,19 +63,21 @@ def with_decisions(*, session, assignments: list[Assignment]) -> list[dict]:
         if check_ids
         else {}
     )
-    return [
-        {
-            "id": a.id,
-            "person_id": a.person_id,
-            "role": a.role,
-            "case": a.case,
-            "status": a.status,
-            "decision": decision_of(checks[a.check_id]) if a.check_id in checks else None,
-            "booked_by": a.booked_by,
-            "created_at": a.created_at,
-            "cancelled_at": a.cancelled_at,
-            "cancelled_by": a.cancelled_by,
-            "cancel_reason": a.cancel_reason,
-        }
-        for a in assignments
-    ]
+    return [as_dict(a, check=checks.get(a.check_id)) for a in assignments]
+
+
+def as_dict(assignment: Assignment, *, check: QualificationCheck | None) -> dict:
+    """One assignment as an API dict with the stored check it was booked on."""
+    return {
+        "id": assignment.id,
+        "person_id": assignment.person_id,
+        "role": assignment.role,
+        "case": assignment.case,
+        "status": assignment.status,
+        "decision": decision_of(check) if check is not None else None,
+        "booked_by": assignment.booked_by,
+        "created_at": assignment.created_at,
+        "cancelled_at": assignment.cancelled_at,
+        "cancelled_by": assignment.cancelled_by,
+        "cancel_reason": assignment.cancel_reason,
+    }

@@ -3,7 +3,7 @@
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 
-from registry.api import paginate, requires_scope
+from registry.api import paginate, requires_scope, takes_write_lock_late
 from registry.assignments import service
 from registry.audit.context import current_actor
 from registry.database import db
@@ -21,7 +21,8 @@ blp = Blueprint("assignments", __name__, url_prefix="/api/v1/assignments", descr
 @blp.route("")
 class Assignments(MethodView):
     @requires_scope("check")
-    @blp.arguments(AssignmentRequestSchema)
+    @takes_write_lock_late
+    @blp.arguments(AssignmentRequestSchema())
     @blp.response(201, AssignmentSchema)
     @blp.alt_response(409, description="Not qualified (or the slot was taken): body has decision")
     def post(self, data):
@@ -40,7 +41,7 @@ class Assignments(MethodView):
                 message="Not qualified for this case; nothing was booked.",
                 decision=qualification.decision_of(stored),
             )
-        return service.with_decisions(session=db.session, assignments=[assignment])[0]
+        return service.as_dict(assignment, check=stored)
 
     @requires_scope("read")
     @blp.arguments(AssignmentQuerySchema, location="query")
@@ -65,7 +66,7 @@ class AssignmentById(MethodView):
 @blp.route("/<assignment_id>/cancel")
 class AssignmentCancel(MethodView):
     @requires_scope("check")
-    @blp.arguments(CancelRequestSchema, required=False)
+    @blp.arguments(CancelRequestSchema(), required=False)
     @blp.response(200, AssignmentSchema)
     def post(self, data, assignment_id):
         """Cancel a booking; its slot is free again. Nothing is deleted."""

@@ -1,37 +1,196 @@
 """Fetch the facts the rules engine needs, for one person or every candidate, in a fixed number
-of queries (facility, types, agreements, people, credentials, appointments, scopes, bookings)."""
+of statements: the facility, the catalogue, the facility's agreements, then the people and their
+credentials, appointments, scopes and overlapping bookings (one statement each, however many
+people). These run on every check, so they are ``PreparedQuery`` statements (see
+``registry.database``), typed by the model columns named beside them; each function takes the
+session's connection (``session.connection()``)."""
 
 from collections import defaultdict
+from typing import NamedTuple
 
-from sqlalchemy import select, true
+from sqlalchemy import Boolean, bindparam
 
 from registry.agreements.models import SupervisionAgreement, agreement_technologists
 from registry.assignments.models import Assignment
-from registry.credentials.models import Credential, CredentialType
+from registry.credentials.models import Credential, CredentialType, Modality
+from registry.database import PreparedQuery, UTCDateTime
 from registry.facilities.models import Appointment, Facility
 from registry.people.models import Person
 from registry.qualification import engine
 from registry.scopes.models import Scope
 
+_F = Facility.__table__.c
+_T = CredentialType.__table__.c
+_M = Modality.__table__.c
+_A = SupervisionAgreement.__table__.c
+_AT = agreement_technologists.c
+_P = Person.__table__.c
+_C = Credential.__table__.c
+_AP = Appointment.__table__.c
+_S = Scope.__table__.c
+_B = Assignment.__table__.c
 
-def facility_fact(facility: Facility) -> engine.FacilityFact:
-    """The engine's view of a facility."""
-    return engine.FacilityFact(
-        id=facility.id,
-        name=facility.name,
-        state=facility.state,
-        timezone=facility.timezone,
-        required_credentials=tuple(facility.required_credentials or ()),
+_ACTIVE = bindparam("active", type_=Boolean)
+
+FACILITY = PreparedQuery(
+    "SELECT id, name, state, timezone, required_credentials, active FROM facilities"
+    " WHERE id = :facility",
+    columns=(_F.id, _F.name, _F.state, _F.timezone, _F.required_credentials, _F.active),
+)
+CREDENTIAL_TYPES = PreparedQuery(
+    "SELECT code, name, category, depends_on FROM credential_types",
+    columns=(_T.code, _T.name, _T.category, _T.depends_on),
+)
+MODALITY_CODES = PreparedQuery("SELECT code FROM modalities", columns=(_M.code,))
+PERSON_KIND = PreparedQuery("SELECT kind FROM people WHERE id = :person", columns=(_P.kind,))
+AGREEMENTS = PreparedQuery(
+    "SELECT a.id, a.physician_id, a.modes, a.max_concurrent_cases, a.effective_from,"
+    " a.effective_to, t.technologist_id"
+    " FROM supervision_agreements a"
+    " LEFT JOIN agreement_technologists t ON t.agreement_id = a.id"
+    " WHERE a.facility_id = :facility AND a.active = :active",
+    columns=(
+        _A.id,
+        _A.physician_id,
+        _A.modes,
+        _A.max_concurrent_cases,
+        _A.effective_from,
+        _A.effective_to,
+        _AT.technologist_id,
+    ),
+    binds=(_ACTIVE,),
+)
+
+
+class _PeopleQueries(NamedTuple):
+    people: PreparedQuery
+    credentials: PreparedQuery
+    appointments: PreparedQuery
+    scopes: PreparedQuery
+    bookings: PreparedQuery
+
+
+def _people_queries(people_where: str, binds=()) -> _PeopleQueries:
+    """The five per-person statements for the people chosen by ``people_where`` (on people)."""
+    of_people = (
+        "person_id = :person"
+        if people_where == "id = :person"
+        else f"person_id IN (SELECT id FROM people WHERE {people_where})"
+    )
+    ignored = ", ".join(f"'{status}'" for status in sorted(engine.IGNORED_CREDENTIAL_STATUSES))
+    return _PeopleQueries(
+        people=PreparedQuery(
+            "SELECT id, kind, active, given_name, family_name FROM people"
+            f" WHERE {people_where} ORDER BY family_name, given_name, id",
+            columns=(_P.id, _P.kind, _P.active, _P.given_name, _P.family_name),
+            binds=binds,
+        ),
+        credentials=PreparedQuery(
+            "SELECT id, person_id, type, status, verification_method, verified_on, issued_on,"
+            f" expires_on, jurisdiction FROM credentials WHERE {of_people}"
+            f" AND status NOT IN ({ignored})",
+            columns=(
+                _C.id,
+                _C.person_id,
+                _C.type,
+                _C.status,
+                _C.verification_method,
+                _C.verified_on,
+                _C.issued_on,
+                _C.expires_on,
+                _C.jurisdiction,
+            ),
+            binds=binds,
+        ),
+        appointments=PreparedQuery(
+            "SELECT id, person_id, status, starts_on, expires_on FROM appointments"
+            f" WHERE {of_people} AND facility_id = :facility",
+            columns=(_AP.id, _AP.person_id, _AP.status, _AP.starts_on, _AP.expires_on),
+            binds=binds,
+        ),
+        scopes=PreparedQuery(
+            "SELECT id, person_id, activity, modalities, facility_id, effective_from,"
+            f" effective_to FROM scopes WHERE {of_people}"
+            " AND (facility_id IS NULL OR facility_id = :facility)",
+            columns=(
+                _S.id,
+                _S.person_id,
+                _S.activity,
+                _S.modalities,
+                _S.facility_id,
+                _S.effective_from,
+                _S.effective_to,
+            ),
+            binds=binds,
+        ),
+        bookings=PreparedQuery(
+            "SELECT id, person_id, role, facility_id, starts_at, ends_at, remote, payer"
+            f" FROM assignments WHERE {of_people} AND status = 'booked'"
+            " AND starts_at < :ends AND ends_at > :starts",
+            columns=(
+                _B.id,
+                _B.person_id,
+                _B.role,
+                _B.facility_id,
+                _B.starts_at,
+                _B.ends_at,
+                _B.remote,
+                _B.payer,
+            ),
+            binds=(
+                *binds,
+                bindparam("starts", type_=UTCDateTime),
+                bindparam("ends", type_=UTCDateTime),
+            ),
+        ),
     )
 
 
-def credential_type_facts(session) -> dict[str, engine.CredentialTypeFact]:
+# one person (whatever their kind or status: the rules explain a mismatch)
+ONE_PERSON = _people_queries("id = :person")
+# every active person of a kind
+EVERYONE_OF_KIND = _people_queries("kind = :kind AND active = :active", binds=(_ACTIVE,))
+# every active person of a kind with an active appointment at the facility (all who can qualify)
+APPOINTED_OF_KIND = _people_queries(
+    "kind = :kind AND active = :active AND id IN (SELECT person_id FROM appointments"
+    " WHERE facility_id = :facility AND status = 'active')",
+    binds=(_ACTIVE,),
+)
+
+
+def facility_fact(connection, facility_id: str) -> engine.FacilityFact | None:
+    """The engine's view of an active facility, or None when there is no such active facility."""
+    rows = FACILITY.rows(connection, facility=facility_id)
+    if not rows or not rows[0][5]:
+        return None
+    ident, name, state, timezone, required, _active = rows[0]
+    return engine.FacilityFact(
+        id=ident,
+        name=name,
+        state=state,
+        timezone=timezone,
+        required_credentials=tuple(required or ()),
+    )
+
+
+def modality_codes(connection) -> set[str]:
+    """Every modality code in the catalogue (a handful)."""
+    return {code for (code,) in MODALITY_CODES.rows(connection)}
+
+
+def person_kind(connection, person_id: str) -> str | None:
+    """A person's kind, or None when there is no such person."""
+    rows = PERSON_KIND.rows(connection, person=person_id)
+    return rows[0][0] if rows else None
+
+
+def credential_type_facts(connection) -> dict[str, engine.CredentialTypeFact]:
     """The whole catalogue (small) keyed by code."""
     return {
-        t.code: engine.CredentialTypeFact(
-            code=t.code, name=t.name, category=t.category, depends_on=t.depends_on
+        code: engine.CredentialTypeFact(
+            code=code, name=name, category=category, depends_on=depends_on
         )
-        for t in session.scalars(select(CredentialType))
+        for code, name, category, depends_on in CREDENTIAL_TYPES.rows(connection)
     }
 
 
@@ -51,192 +210,136 @@ def relevant_types(types, facility: engine.FacilityFact, role: str, policy) -> s
     return codes
 
 
-def agreement_facts(session, facility_id: str) -> tuple[engine.AgreementFact, ...]:
-    """Active agreements at the facility, with their technologist lists (two queries)."""
-    A = SupervisionAgreement
-    here = (A.facility_id == facility_id) & A.active.is_(True)
+def agreement_facts(connection, facility_id: str) -> tuple[engine.AgreementFact, ...]:
+    """Active agreements at the facility, with their technologist lists (one statement)."""
+    agreements: dict[str, tuple] = {}
     listed = defaultdict(set)
-    for agreement_id, technologist_id in session.execute(
-        select(agreement_technologists.c.agreement_id, agreement_technologists.c.technologist_id)
-        .join(A, A.id == agreement_technologists.c.agreement_id)
-        .where(here)
+    for *agreement, technologist_id in AGREEMENTS.rows(
+        connection, facility=facility_id, active=True
     ):
-        listed[agreement_id].add(technologist_id)
+        agreements.setdefault(agreement[0], agreement)
+        if technologist_id is not None:
+            listed[agreement[0]].add(technologist_id)
     return tuple(
         engine.AgreementFact(
-            id=a.id,
-            facility_id=a.facility_id,
-            physician_id=a.physician_id,
-            technologist_ids=frozenset(listed[a.id]),
-            modes=frozenset(a.modes or ()),
-            max_concurrent_cases=a.max_concurrent_cases,
-            effective_from=a.effective_from,
-            effective_to=a.effective_to,
-            active=a.active,
+            id=ident,
+            facility_id=facility_id,
+            physician_id=physician_id,
+            technologist_ids=frozenset(listed[ident]),
+            modes=frozenset(modes or ()),
+            max_concurrent_cases=max_concurrent_cases,
+            effective_from=effective_from,
+            effective_to=effective_to,
+            active=True,
         )
-        for a in session.execute(
-            select(
-                A.id,
-                A.facility_id,
-                A.physician_id,
-                A.modes,
-                A.max_concurrent_cases,
-                A.effective_from,
-                A.effective_to,
-                A.active,
-            ).where(here)
-        )
+        for (
+            ident,
+            physician_id,
+            modes,
+            max_concurrent_cases,
+            effective_from,
+            effective_to,
+        ) in agreements.values()
     )
 
 
 def load_people(
-    session, *, people_filter, case: engine.Case, credential_codes: set[str]
+    connection, *, queries: _PeopleQueries, params: dict, case: engine.Case, credential_codes
 ) -> dict[str, engine.PersonFacts]:
-    """PersonFacts for every person matched by ``people_filter`` (a list of WHERE clauses)."""
-    people = list(
-        session.execute(
-            select(Person.id, Person.kind, Person.active, Person.given_name, Person.family_name)
-            .where(*people_filter)
-            .order_by(Person.family_name, Person.given_name, Person.id)
-        )
-    )
+    """PersonFacts for every person ``queries`` choose with ``params``, keyed by id, in name
+    order."""
+    params = {**params, "facility": case.facility_id}
+    people = queries.people.rows(connection, **params)
     if not people:
         return {}
-    if len(people) == 1:
-        # one person: an equality lets every table's person_id index lead the plan
-        only = people[0].id
-
-        def of_people(column):
-            return column == only
-
-        type_filter = true()  # a person's few credentials are filtered below, not by index
-    else:
-        ids_subquery = select(Person.id).where(*people_filter).scalar_subquery()
-
-        def of_people(column):
-            return column.in_(ids_subquery)
-
-        type_filter = Credential.type.in_(sorted(credential_codes))
 
     credentials = defaultdict(list)
-    for c in session.execute(
-        select(
-            Credential.id,
-            Credential.person_id,
-            Credential.type,
-            Credential.status,
-            Credential.verification_method,
-            Credential.verified_on,
-            Credential.issued_on,
-            Credential.expires_on,
-            Credential.jurisdiction,
-        ).where(
-            of_people(Credential.person_id),
-            type_filter,
-            Credential.status.not_in(sorted(engine.IGNORED_CREDENTIAL_STATUSES)),
-        )
-    ):
-        if c.type not in credential_codes:
-            continue
-        credentials[c.person_id].append(
-            engine.CredentialFact(
-                id=c.id,
-                type_code=c.type,
-                status=c.status,
-                verified=c.verification_method is not None and c.verified_on is not None,
-                issued_on=c.issued_on,
-                expires_on=c.expires_on,
-                jurisdiction=c.jurisdiction,
+    for (
+        ident,
+        person_id,
+        type_code,
+        status,
+        verification_method,
+        verified_on,
+        issued_on,
+        expires_on,
+        jurisdiction,
+    ) in queries.credentials.rows(connection, **params):
+        if type_code in credential_codes:
+            credentials[person_id].append(
+                engine.CredentialFact(
+                    id=ident,
+                    type_code=type_code,
+                    status=status,
+                    verified=verification_method is not None and verified_on is not None,
+                    issued_on=issued_on,
+                    expires_on=expires_on,
+                    jurisdiction=jurisdiction,
+                )
             )
-        )
 
     appointments = defaultdict(list)
-    for a in session.execute(
-        select(
-            Appointment.id,
-            Appointment.person_id,
-            Appointment.facility_id,
-            Appointment.status,
-            Appointment.starts_on,
-            Appointment.expires_on,
-        ).where(of_people(Appointment.person_id), Appointment.facility_id == case.facility_id)
+    for ident, person_id, status, starts_on, expires_on in queries.appointments.rows(
+        connection, **params
     ):
-        appointments[a.person_id].append(
+        appointments[person_id].append(
             engine.AppointmentFact(
-                id=a.id,
-                facility_id=a.facility_id,
-                status=a.status,
-                starts_on=a.starts_on,
-                expires_on=a.expires_on,
+                id=ident,
+                facility_id=case.facility_id,
+                status=status,
+                starts_on=starts_on,
+                expires_on=expires_on,
             )
         )
 
     scopes = defaultdict(list)
-    for s in session.execute(
-        select(
-            Scope.id,
-            Scope.person_id,
-            Scope.activity,
-            Scope.modalities,
-            Scope.facility_id,
-            Scope.effective_from,
-            Scope.effective_to,
-        ).where(
-            of_people(Scope.person_id),
-            (Scope.facility_id.is_(None)) | (Scope.facility_id == case.facility_id),
-        )
+    for ident, person_id, activity, modalities, facility_id, starts, ends in queries.scopes.rows(
+        connection, **params
     ):
-        scopes[s.person_id].append(
+        scopes[person_id].append(
             engine.ScopeFact(
-                id=s.id,
-                activity=s.activity,
-                modalities=frozenset(s.modalities or ()),
-                facility_id=s.facility_id,
-                effective_from=s.effective_from,
-                effective_to=s.effective_to,
+                id=ident,
+                activity=activity,
+                modalities=frozenset(modalities or ()),
+                facility_id=facility_id,
+                effective_from=starts,
+                effective_to=ends,
             )
         )
 
     bookings = defaultdict(list)
-    for b in session.execute(
-        select(
-            Assignment.id,
-            Assignment.person_id,
-            Assignment.role,
-            Assignment.facility_id,
-            Assignment.starts_at,
-            Assignment.ends_at,
-            Assignment.remote,
-            Assignment.payer,
-        ).where(
-            of_people(Assignment.person_id),
-            Assignment.status == "booked",
-            Assignment.starts_at < case.ends_at,
-            Assignment.ends_at > case.starts_at,
-        )
-    ):
-        bookings[b.person_id].append(
+    for (
+        ident,
+        person_id,
+        role,
+        facility_id,
+        starts_at,
+        ends_at,
+        remote,
+        payer,
+    ) in queries.bookings.rows(connection, **params, starts=case.starts_at, ends=case.ends_at):
+        bookings[person_id].append(
             engine.BookingFact(
-                id=b.id,
-                role=b.role,
-                facility_id=b.facility_id,
-                starts_at=b.starts_at,
-                ends_at=b.ends_at,
-                remote=b.remote,
-                payer=b.payer,
+                id=ident,
+                role=role,
+                facility_id=facility_id,
+                starts_at=starts_at,
+                ends_at=ends_at,
+                remote=remote,
+                payer=payer,
             )
         )
 
     return {
-        p.id: engine.PersonFacts(
-            id=p.id,
-            kind=p.kind,
-            active=p.active,
-            name=f"{p.given_name} {p.family_name}",
-            credentials=tuple(credentials[p.id]),
-            appointments=tuple(appointments[p.id]),
-            scopes=tuple(scopes[p.id]),
-            bookings=tuple(bookings[p.id]),
+        ident: engine.PersonFacts(
+            id=ident,
+            kind=kind,
+            active=active,
+            name=f"{given_name} {family_name}",
+            credentials=tuple(credentials[ident]),
+            appointments=tuple(appointments[ident]),
+            scopes=tuple(scopes[ident]),
+            bookings=tuple(bookings[ident]),
         )
-        for p in people
+        for ident, kind, active, given_name, family_name in people
     }

@@ -1,17 +1,14 @@
 """Check, search and book: the qualification question asked of the stored registry."""
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import bindparam
 
 from registry import clock
 from registry.assignments.models import Assignment
 from registry.audit.context import current_request_id
-from registry.credentials import service as credentials
-from registry.database import begin_write
+from registry.database import PreparedQuery, begin_write, new_id
 from registry.errors import InvalidData, NotFound
-from registry.facilities.models import Appointment, Facility
-from registry.ids import find
-from registry.people.models import Person
+from registry.ids import find, is_valid_id
 from registry.qualification import engine, loader
 from registry.qualification.models import QualificationCheck
 from schemas.qualification import CaseSchema
@@ -33,16 +30,19 @@ def policy_from_config(config=None) -> engine.Policy:
 def _case(session, data: dict) -> tuple[engine.Case, engine.FacilityFact]:
     """Validate what a schema cannot see (the facility, modalities, physician) and build a Case."""
     errors = {}
-    facility = session.get(Facility, data["facility_id"])
-    if facility is None or not facility.active:
+    connection = session.connection()
+    facility_id = data["facility_id"]
+    facility = loader.facility_fact(connection, facility_id) if is_valid_id(facility_id) else None
+    if facility is None:
         errors["facility_id"] = ["No active facility with this id."]
-    unknown = credentials.unknown_modalities(session=session, codes=data["modalities"])
+    known = loader.modality_codes(connection)
+    unknown = [code for code in dict.fromkeys(data["modalities"]) if code not in known]
     if unknown:
         errors["modalities"] = [f"Unknown modalities: {', '.join(unknown)}."]
     supervisor = data.get("supervising_physician_id")
     if supervisor:
-        physician = session.get(Person, supervisor)
-        if physician is None or physician.kind != "physician":
+        kind = loader.person_kind(connection, supervisor) if is_valid_id(supervisor) else None
+        if kind != "physician":
             errors["supervising_physician_id"] = ["No physician with this id."]
     if errors:
         raise InvalidData({"case": errors})
@@ -58,15 +58,16 @@ def _case(session, data: dict) -> tuple[engine.Case, engine.FacilityFact]:
         procedure=data.get("procedure"),
         case_ref=data.get("case_ref"),
     )
-    return case, loader.facility_fact(facility)
+    return case, facility
 
 
-def _facts_for(session, *, people_filter, role, case, facility, policy):
-    types = loader.credential_type_facts(session)
-    agreements = loader.agreement_facts(session, facility.id)
+def _facts_for(session, *, queries, params, role, case, facility, policy):
+    connection = session.connection()
+    types = loader.credential_type_facts(connection)
+    agreements = loader.agreement_facts(connection, facility.id)
     codes = loader.relevant_types(types, facility, role, policy)
     people = loader.load_people(
-        session, people_filter=people_filter, case=case, credential_codes=codes
+        connection, queries=queries, params=params, case=case, credential_codes=codes
     )
     return {
         person_id: engine.Facts(
@@ -76,8 +77,23 @@ def _facts_for(session, *, people_filter, role, case, facility, policy):
     }
 
 
+_Q = QualificationCheck.__table__.c
+_STORE_CHECK = PreparedQuery(
+    'INSERT INTO qualification_checks (id, person_id, role, "case", qualified, reasons,'
+    " warnings, evidence, checked_at, asked_by, purpose, request_id) VALUES (:id, :person_id,"
+    " :role, :case, :qualified, :reasons, :warnings, :evidence, :checked_at, :asked_by,"
+    " :purpose, :request_id)",
+    binds=[
+        bindparam(column.name, type_=column.type)
+        for column in (_Q.case, _Q.qualified, _Q.reasons, _Q.warnings, _Q.evidence, _Q.checked_at)
+    ],
+)
+
+
 def _record(session, *, person_id, role, case_data, decision, asked_by, purpose):
+    """Store the question and its answer (a plain insert: stored checks are never edited)."""
     check = QualificationCheck(
+        id=new_id(),
         person_id=person_id,
         role=role,
         case=_case_schema.dump(case_data),
@@ -90,17 +106,21 @@ def _record(session, *, person_id, role, case_data, decision, asked_by, purpose)
         purpose=purpose,
         request_id=current_request_id(),
     )
-    session.add(check)
-    session.flush()
+    _STORE_CHECK.rows(
+        session.connection(), **{column.name: getattr(check, column.key) for column in _Q}
+    )
     return check
 
 
 def decide(*, session, person_id: str, role: str, case_data: dict, policy) -> engine.Decision:
     """Evaluate one person for a case without storing anything."""
     case, facility = _case(session, case_data)
+    if not is_valid_id(person_id):
+        raise InvalidData({"person_id": ["No person with this id."]})
     facts = _facts_for(
         session,
-        people_filter=[Person.id == person_id],
+        queries=loader.ONE_PERSON,
+        params={"person": person_id},
         role=role,
         case=case,
         facility=facility,
@@ -148,19 +168,11 @@ def search(*, session, role: str, case: dict, include_unqualified: bool, policy=
     """
     policy = policy or policy_from_config()
     parsed, facility = _case(session, case)
-    people_filter = [Person.kind == engine.PERSON_KIND_FOR_ROLE[role], Person.active.is_(True)]
-    if not include_unqualified:
-        # only the qualified are wanted, and nobody qualifies without an active appointment here
-        people_filter.append(
-            Person.id.in_(
-                select(Appointment.person_id).where(
-                    Appointment.facility_id == facility.id, Appointment.status == "active"
-                )
-            )
-        )
     facts = _facts_for(
         session,
-        people_filter=people_filter,
+        # only the qualified wanted: nobody qualifies without an active appointment here
+        queries=loader.EVERYONE_OF_KIND if include_unqualified else loader.APPOINTED_OF_KIND,
+        params={"kind": engine.PERSON_KIND_FOR_ROLE[role], "active": True},
         role=role,
         case=parsed,
         facility=facility,
@@ -209,21 +221,23 @@ def decision_of(stored: QualificationCheck) -> dict:
     }
 
 
+_LOCK_PERSON = PreparedQuery("SELECT id FROM people WHERE id = :person FOR UPDATE")
+
+
 def book(
     *, session, person_id: str, role: str, case: dict, asked_by: str, policy=None
 ) -> tuple[Assignment | None, QualificationCheck]:
     """Check and book in one transaction; the booking exists only if the person qualified.
 
-    The person's row is locked first (PostgreSQL ``FOR UPDATE``; on SQLite a write request's
-    transaction holds the database write lock from BEGIN IMMEDIATE), so two bookings for one
-    person are decided one after the other and the second sees the first: racing requests never
-    both take the last slot.
+    Bookings for one person are decided one after the other, and each sees the one before, so
+    racing requests never both take the last slot: on PostgreSQL the person's row is locked
+    (``FOR UPDATE``) before anything is read; on SQLite the transaction holds the database's
+    write lock from its BEGIN IMMEDIATE.
     """
-    locked = session.execute(
-        select(Person.id).where(Person.id == person_id).with_for_update()
-    ).scalar_one_or_none()
-    if locked is None:
-        raise InvalidData({"person_id": ["No person with this id."]})
+    begin_write(session)
+    connection = session.connection()
+    if connection.dialect.name != "sqlite" and is_valid_id(person_id):
+        _LOCK_PERSON.rows(connection, person=person_id)
     decision = decide(
         session=session,
         person_id=person_id,
@@ -251,7 +265,7 @@ def book(
         remote=case.get("remote", False),
         payer=case.get("payer", "commercial"),
         case_ref=case.get("case_ref"),
-        case=_case_schema.dump(case),
+        case=stored.case,
         status="booked",
         check_id=stored.id,
         booked_by=asked_by,

@@ -25,7 +25,7 @@ blp = Blueprint(
 class QualificationChecks(MethodView):
     @requires_scope("check")
     @takes_write_lock_late
-    @blp.arguments(QualificationCheckRequestSchema)
+    @blp.arguments(QualificationCheckRequestSchema())
     @blp.response(200, DecisionSchema)
     def post(self, data):
         """Is this person qualified for this case? Every failed requirement is listed."""
@@ -61,7 +61,7 @@ class QualificationCheckById(MethodView):
 class QualificationSearches(MethodView):
     @requires_scope("check")
     @takes_write_lock_late
-    @blp.arguments(QualificationSearchRequestSchema)
+    @blp.arguments(QualificationSearchRequestSchema())
     @blp.response(200, SearchResultSchema)
     def post(self, data):
         """Who is qualified for this case? With include_unqualified, the others and why not."""
