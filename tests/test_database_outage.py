@@ -15,13 +15,15 @@ import threading
 import time
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from registry import create_app
 from registry.database import db, make_engine
 from registry.migrate import upgrade
+from tests import factories as f
+from tests.test_qualification_api import case
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
 PERSON = {"kind": "technologist", "given_name": "Casey", "family_name": "Outage"}
@@ -200,6 +202,61 @@ def test_requests_recover_after_the_server_drops_every_connection(client, auth):
     assert listing.status_code == 200
     assert [p["family_name"] for p in listing.json] == ["Outage"]
     assert client.post("/api/v1/people", json=PERSON, headers=auth).status_code == 201
+    assert client.get("/readyz").status_code == 200
+
+
+@pytest.mark.postgres_only
+def test_a_check_cut_off_mid_request_answers_503_and_the_next_one_is_stored(app, client, auth):
+    from registry.qualification import loader
+    from registry.qualification.models import QualificationCheck
+
+    with app.app_context():
+        where, doc, tech = f.network()
+    body = {"person_id": tech.id, "role": "technologist", "case": case(where)}
+    # the server restarts just as the check's prepared statements run (after the ORM's auth)
+    facility_sql = loader.FACILITY.clause.compile(dialect=db.engine.dialect).string
+    killed = []
+
+    def restart_now(conn, cursor, statement, parameters, context, executemany):
+        if statement != facility_sql or killed:
+            return
+        pid = cursor.connection.info.backend_pid
+        outsider = make_engine(TEST_DATABASE_URL)
+        try:
+            with outsider.begin() as other:
+                killed.append(
+                    other.execute(
+                        text(
+                            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                        )
+                    ).scalar_one()
+                )
+            alive = text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid")
+            deadline = time.monotonic() + 5
+            with outsider.connect() as other:
+                while other.execute(alive, {"pid": pid}).scalar_one():
+                    assert time.monotonic() < deadline, "the backend outlived its termination"
+                    time.sleep(0.05)
+        finally:
+            outsider.dispose()
+
+    event.listen(db.engine, "before_cursor_execute", restart_now)
+    try:
+        cut_off = client.post("/api/v1/qualification-checks", json=body, headers=auth)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", restart_now)
+    assert killed and killed[0] >= 1
+    _assert_clean_503(cut_off)
+
+    # no restart of the app: the next check gets a fresh connection and is stored
+    answered = client.post("/api/v1/qualification-checks", json=body, headers=auth)
+    assert answered.status_code == 200, answered.json
+    assert answered.json["qualified"] is True
+    stored = client.get(f"/api/v1/qualification-checks/{answered.json['check_id']}", headers=auth)
+    assert stored.status_code == 200 and stored.json["evidence"] == answered.json["evidence"]
+    with app.app_context():
+        assert db.session.query(QualificationCheck).count() == 1  # none from the cut-off one
     assert client.get("/readyz").status_code == 200
 
 

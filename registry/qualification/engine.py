@@ -551,7 +551,13 @@ class _Evaluation:
         return out
 
     def _is_valid(self, cred: CredentialFact) -> bool:
-        return not self._credential_failures(cred)
+        """Exactly ``not self._credential_failures(cred)``, without writing the messages."""
+        return (
+            cred.status == "active"
+            and (cred.verified or self.policy.accept_unverified)
+            and (cred.issued_on is None or cred.issued_on <= self.first)
+            and (cred.expires_on is None or cred.expires_on >= self.last)
+        )
 
     def _closeness_key(self, cred: CredentialFact) -> tuple:
         """Sort key: the candidate closest to valid comes first."""

@@ -2,8 +2,8 @@
 of statements: the facility, the catalogue, the facility's agreements, then the people and their
 credentials, appointments, scopes and overlapping bookings (one statement each, however many
 people). These run on every check, so they are ``PreparedQuery`` statements (see
-``registry.database``), typed by the model columns named beside them; each function takes the
-session's connection (``session.connection()``)."""
+``registry.database``), typed by the model columns named beside them, sent together by
+``load``."""
 
 from collections import defaultdict
 from typing import NamedTuple
@@ -13,7 +13,7 @@ from sqlalchemy import Boolean, bindparam
 from registry.agreements.models import SupervisionAgreement, agreement_technologists
 from registry.assignments.models import Assignment
 from registry.credentials.models import Credential, CredentialType, Modality
-from registry.database import PreparedQuery, UTCDateTime
+from registry.database import PreparedQuery, UTCDateTime, run_together
 from registry.facilities.models import Appointment, Facility
 from registry.people.models import Person
 from registry.qualification import engine
@@ -158,11 +158,73 @@ APPOINTED_OF_KIND = _people_queries(
 )
 
 
-def facility_fact(connection, facility_id: str) -> engine.FacilityFact | None:
-    """The engine's view of an active facility, or None when there is no such active facility."""
-    rows = FACILITY.rows(connection, facility=facility_id)
+class Loaded(NamedTuple):
+    """What one batch fetched: the case's context and the candidates' facts."""
+
+    facility: engine.FacilityFact | None
+    modality_codes: frozenset[str]
+    supervisor_kind: str | None
+    credential_types: dict[str, engine.CredentialTypeFact]
+    agreements: tuple[engine.AgreementFact, ...]
+    people: dict[str, engine.PersonFacts]
+
+
+def load(
+    connection,
+    *,
+    facility_id: str | None,
+    supervisor_id: str | None,
+    people: _PeopleQueries | None,
+    params: dict,
+    starts,
+    ends,
+    role: str,
+    policy,
+) -> Loaded:
+    """Fetch everything a check or search needs in one batch (one round trip on PostgreSQL).
+
+    ``facility_id`` and ``supervisor_id`` must be possible ids (or None: not fetched);
+    ``people`` (or None) chooses the candidates with ``params``.
+    """
+    calls = [(MODALITY_CODES, {}), (CREDENTIAL_TYPES, {})]
+    if facility_id is not None:
+        calls += [
+            (FACILITY, {"facility": facility_id}),
+            (AGREEMENTS, {"facility": facility_id, "active": True}),
+        ]
+        if people is not None:
+            per_person = {**params, "facility": facility_id}
+            calls += [
+                (people.people, per_person),
+                (people.credentials, per_person),
+                (people.appointments, per_person),
+                (people.scopes, per_person),
+                (people.bookings, {**per_person, "starts": starts, "ends": ends}),
+            ]
+    if supervisor_id is not None:
+        calls.append((PERSON_KIND, {"person": supervisor_id}))
+    results = iter(run_together(connection, calls))
+    modalities = frozenset(code for (code,) in next(results))
+    types = _credential_type_facts(next(results))
+    facility, agreements, candidates = None, (), {}
+    if facility_id is not None:
+        facility = _facility_fact(next(results))
+        agreements = _agreement_facts(next(results), facility_id)
+        if people is not None:
+            rows = [next(results) for _ in range(5)]
+            if facility is not None:
+                codes = relevant_types(types, facility, role, policy)
+                candidates = _person_facts(*rows, facility_id=facility_id, credential_codes=codes)
+    supervisor_kind = None
+    if supervisor_id is not None:
+        kinds = next(results)
+        supervisor_kind = kinds[0][0] if kinds else None
+    return Loaded(facility, modalities, supervisor_kind, types, agreements, candidates)
+
+
+def _facility_fact(rows) -> engine.FacilityFact | None:
     if not rows or not rows[0][5]:
-        return None
+        return None  # no such facility, or not active
     ident, name, state, timezone, required, _active = rows[0]
     return engine.FacilityFact(
         id=ident,
@@ -173,24 +235,12 @@ def facility_fact(connection, facility_id: str) -> engine.FacilityFact | None:
     )
 
 
-def modality_codes(connection) -> set[str]:
-    """Every modality code in the catalogue (a handful)."""
-    return {code for (code,) in MODALITY_CODES.rows(connection)}
-
-
-def person_kind(connection, person_id: str) -> str | None:
-    """A person's kind, or None when there is no such person."""
-    rows = PERSON_KIND.rows(connection, person=person_id)
-    return rows[0][0] if rows else None
-
-
-def credential_type_facts(connection) -> dict[str, engine.CredentialTypeFact]:
-    """The whole catalogue (small) keyed by code."""
+def _credential_type_facts(rows) -> dict[str, engine.CredentialTypeFact]:
     return {
         code: engine.CredentialTypeFact(
             code=code, name=name, category=category, depends_on=depends_on
         )
-        for code, name, category, depends_on in CREDENTIAL_TYPES.rows(connection)
+        for code, name, category, depends_on in rows
     }
 
 
@@ -210,13 +260,10 @@ def relevant_types(types, facility: engine.FacilityFact, role: str, policy) -> s
     return codes
 
 
-def agreement_facts(connection, facility_id: str) -> tuple[engine.AgreementFact, ...]:
-    """Active agreements at the facility, with their technologist lists (one statement)."""
+def _agreement_facts(rows, facility_id: str) -> tuple[engine.AgreementFact, ...]:
     agreements: dict[str, tuple] = {}
     listed = defaultdict(set)
-    for *agreement, technologist_id in AGREEMENTS.rows(
-        connection, facility=facility_id, active=True
-    ):
+    for *agreement, technologist_id in rows:
         agreements.setdefault(agreement[0], agreement)
         if technologist_id is not None:
             listed[agreement[0]].add(technologist_id)
@@ -243,16 +290,17 @@ def agreement_facts(connection, facility_id: str) -> tuple[engine.AgreementFact,
     )
 
 
-def load_people(
-    connection, *, queries: _PeopleQueries, params: dict, case: engine.Case, credential_codes
+def _person_facts(
+    people,
+    credential_rows,
+    appointment_rows,
+    scope_rows,
+    booking_rows,
+    *,
+    facility_id,
+    credential_codes,
 ) -> dict[str, engine.PersonFacts]:
-    """PersonFacts for every person ``queries`` choose with ``params``, keyed by id, in name
-    order."""
-    params = {**params, "facility": case.facility_id}
-    people = queries.people.rows(connection, **params)
-    if not people:
-        return {}
-
+    """PersonFacts keyed by id, in the people rows' (name) order."""
     credentials = defaultdict(list)
     for (
         ident,
@@ -264,7 +312,7 @@ def load_people(
         issued_on,
         expires_on,
         jurisdiction,
-    ) in queries.credentials.rows(connection, **params):
+    ) in credential_rows:
         if type_code in credential_codes:
             credentials[person_id].append(
                 engine.CredentialFact(
@@ -279,13 +327,11 @@ def load_people(
             )
 
     appointments = defaultdict(list)
-    for ident, person_id, status, starts_on, expires_on in queries.appointments.rows(
-        connection, **params
-    ):
+    for ident, person_id, status, starts_on, expires_on in appointment_rows:
         appointments[person_id].append(
             engine.AppointmentFact(
                 id=ident,
-                facility_id=case.facility_id,
+                facility_id=facility_id,
                 status=status,
                 starts_on=starts_on,
                 expires_on=expires_on,
@@ -293,36 +339,25 @@ def load_people(
         )
 
     scopes = defaultdict(list)
-    for ident, person_id, activity, modalities, facility_id, starts, ends in queries.scopes.rows(
-        connection, **params
-    ):
+    for ident, person_id, activity, modalities, scope_facility, starts, ends in scope_rows:
         scopes[person_id].append(
             engine.ScopeFact(
                 id=ident,
                 activity=activity,
                 modalities=frozenset(modalities or ()),
-                facility_id=facility_id,
+                facility_id=scope_facility,
                 effective_from=starts,
                 effective_to=ends,
             )
         )
 
     bookings = defaultdict(list)
-    for (
-        ident,
-        person_id,
-        role,
-        facility_id,
-        starts_at,
-        ends_at,
-        remote,
-        payer,
-    ) in queries.bookings.rows(connection, **params, starts=case.starts_at, ends=case.ends_at):
+    for ident, person_id, role, booked_at, starts_at, ends_at, remote, payer in booking_rows:
         bookings[person_id].append(
             engine.BookingFact(
                 id=ident,
                 role=role,
-                facility_id=facility_id,
+                facility_id=booked_at,
                 starts_at=starts_at,
                 ends_at=ends_at,
                 remote=remote,

@@ -27,54 +27,59 @@ def policy_from_config(config=None) -> engine.Policy:
     )
 
 
-def _case(session, data: dict) -> tuple[engine.Case, engine.FacilityFact]:
-    """Validate what a schema cannot see (the facility, modalities, physician) and build a Case."""
+def _load(session, *, case_data: dict, people, params, role, policy):
+    """The case (validated against the registry), its facility, and the candidates' facts.
+
+    Raises InvalidData naming every problem with the case (facility, modalities, physician).
+    """
+    facility_id = case_data["facility_id"]
+    supervisor = case_data.get("supervising_physician_id")
+    loaded = loader.load(
+        session.connection(),
+        facility_id=facility_id if is_valid_id(facility_id) else None,
+        supervisor_id=supervisor if supervisor and is_valid_id(supervisor) else None,
+        people=people,
+        params=params,
+        starts=case_data["starts_at"],
+        ends=case_data["ends_at"],
+        role=role,
+        policy=policy,
+    )
     errors = {}
-    connection = session.connection()
-    facility_id = data["facility_id"]
-    facility = loader.facility_fact(connection, facility_id) if is_valid_id(facility_id) else None
+    facility = loaded.facility
     if facility is None:
         errors["facility_id"] = ["No active facility with this id."]
-    known = loader.modality_codes(connection)
-    unknown = [code for code in dict.fromkeys(data["modalities"]) if code not in known]
+    unknown = [
+        code for code in dict.fromkeys(case_data["modalities"]) if code not in loaded.modality_codes
+    ]
     if unknown:
         errors["modalities"] = [f"Unknown modalities: {', '.join(unknown)}."]
-    supervisor = data.get("supervising_physician_id")
-    if supervisor:
-        kind = loader.person_kind(connection, supervisor) if is_valid_id(supervisor) else None
-        if kind != "physician":
-            errors["supervising_physician_id"] = ["No physician with this id."]
+    if supervisor and loaded.supervisor_kind != "physician":
+        errors["supervising_physician_id"] = ["No physician with this id."]
     if errors:
         raise InvalidData({"case": errors})
     case = engine.Case(
         facility_id=facility.id,
-        starts_at=data["starts_at"],
-        ends_at=data["ends_at"],
-        modalities=tuple(dict.fromkeys(data["modalities"])),
-        patient_state=data.get("patient_state"),
-        remote=data.get("remote", False),
+        starts_at=case_data["starts_at"],
+        ends_at=case_data["ends_at"],
+        modalities=tuple(dict.fromkeys(case_data["modalities"])),
+        patient_state=case_data.get("patient_state"),
+        remote=case_data.get("remote", False),
         supervising_physician_id=supervisor,
-        payer=data.get("payer", "commercial"),
-        procedure=data.get("procedure"),
-        case_ref=data.get("case_ref"),
+        payer=case_data.get("payer", "commercial"),
+        procedure=case_data.get("procedure"),
+        case_ref=case_data.get("case_ref"),
     )
-    return case, facility
-
-
-def _facts_for(session, *, queries, params, role, case, facility, policy):
-    connection = session.connection()
-    types = loader.credential_type_facts(connection)
-    agreements = loader.agreement_facts(connection, facility.id)
-    codes = loader.relevant_types(types, facility, role, policy)
-    people = loader.load_people(
-        connection, queries=queries, params=params, case=case, credential_codes=codes
-    )
-    return {
+    facts = {
         person_id: engine.Facts(
-            person=person, facility=facility, credential_types=types, agreements=agreements
+            person=person,
+            facility=facility,
+            credential_types=loaded.credential_types,
+            agreements=loaded.agreements,
         )
-        for person_id, person in people.items()
+        for person_id, person in loaded.people.items()
     }
+    return case, facts
 
 
 _Q = QualificationCheck.__table__.c
@@ -114,16 +119,12 @@ def _record(session, *, person_id, role, case_data, decision, asked_by, purpose)
 
 def decide(*, session, person_id: str, role: str, case_data: dict, policy) -> engine.Decision:
     """Evaluate one person for a case without storing anything."""
-    case, facility = _case(session, case_data)
-    if not is_valid_id(person_id):
-        raise InvalidData({"person_id": ["No person with this id."]})
-    facts = _facts_for(
+    case, facts = _load(
         session,
-        queries=loader.ONE_PERSON,
+        case_data=case_data,
+        people=loader.ONE_PERSON if is_valid_id(person_id) else None,
         params={"person": person_id},
         role=role,
-        case=case,
-        facility=facility,
         policy=policy,
     )
     if person_id not in facts:
@@ -167,15 +168,13 @@ def search(*, session, role: str, case: dict, include_unqualified: bool, policy=
     Not stored (a search is about many people at once); booking someone stores that check.
     """
     policy = policy or policy_from_config()
-    parsed, facility = _case(session, case)
-    facts = _facts_for(
+    parsed, facts = _load(
         session,
+        case_data=case,
         # only the qualified wanted: nobody qualifies without an active appointment here
-        queries=loader.EVERYONE_OF_KIND if include_unqualified else loader.APPOINTED_OF_KIND,
+        people=loader.EVERYONE_OF_KIND if include_unqualified else loader.APPOINTED_OF_KIND,
         params={"kind": engine.PERSON_KIND_FOR_ROLE[role], "active": True},
         role=role,
-        case=parsed,
-        facility=facility,
         policy=policy,
     )
     qualified, unqualified = [], []

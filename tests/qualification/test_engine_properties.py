@@ -383,3 +383,14 @@ def test_evaluating_many_gives_what_evaluating_each_gives(first, second):
     together = e.evaluate_many([facts_a, facts_b, facts_a], role, the_case, policy)
     alone = [e.evaluate(f, role, the_case, policy) for f in (facts_a, facts_b, facts_a)]
     assert together == alone
+
+
+@given(scenario=scenarios(), held=credentials("x"))
+def test_the_quick_validity_test_agrees_with_the_explained_one(scenario, held):
+    # the engine tests validity without writing messages; it must agree with the reasons
+    the_facts, role, the_case, policy = scenario
+    first, last = e.case_dates(the_case, the_facts.facility.timezone)
+    evaluation = e._Evaluation(the_facts, role, the_case, policy, first, last)
+    for credential in (*the_facts.person.credentials, *held):
+        explained = evaluation._credential_failures(credential)
+        assert evaluation._is_valid(credential) == (not explained), (credential, explained)

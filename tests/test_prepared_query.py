@@ -1,0 +1,416 @@
+"""PreparedQuery, the qualification hot path's own statements: typed like the ORM, errors
+translated like SQLAlchemy's, and seen by the engine's listeners, on SQLite and PostgreSQL."""
+
+import os
+import time
+from datetime import UTC, date, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import event, func, select, text
+from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
+
+from registry.assignments.models import Assignment
+from registry.database import PreparedQuery, db, make_engine, run_together
+from registry.qualification import loader
+from registry.qualification.models import QualificationCheck
+from tests import factories as f
+from tests.test_qualification_api import ask, case
+
+CENTRAL = timezone(timedelta(hours=-6))  # Kansas City in December
+
+
+def _booking(who, where, starts_at, ends_at, *, remote=False, status="booked"):
+    return f.add(
+        Assignment(
+            person_id=who.id,
+            role="technologist",
+            facility_id=where.id,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            remote=remote,
+            status=status,
+        )
+    )
+
+
+def _is_utc(value: datetime) -> bool:
+    return value.tzinfo is not None and value.utcoffset() == timedelta(0)
+
+
+def test_facility_json_list_and_bool_come_back_as_stored(app_context):
+    open_ = f.facility(required=("BLS", "CNIM", "ACLS"))
+    closed = f.facility(name="Closed Clinic", state="MO", required=(), active=False)
+    db.session.commit()
+    connection = db.session.connection()
+
+    (row,) = loader.FACILITY.rows(connection, facility=open_.id)
+    assert tuple(row) == (
+        open_.id,
+        "Overland Park Spine Center",
+        "KS",
+        "America/Chicago",
+        ["BLS", "CNIM", "ACLS"],
+        True,
+    )
+    assert row[5] is True  # a bool, not SQLite's 1
+    (row,) = loader.FACILITY.rows(connection, facility=closed.id)
+    assert row[4] == [] and row[5] is False
+    assert loader.FACILITY.rows(connection, facility="no-such-facility") == []
+
+
+def test_credential_dates_come_back_as_dates(app_context):
+    tess = f.person()
+    cnim = f.credential(
+        tess,
+        "CNIM",
+        issued_on=date(2023, 2, 28),
+        expires_on=date(2028, 12, 31),
+        verified_on=date(2024, 1, 5),
+    )
+    lifelong = f.credential(
+        tess, "BLS", issued_on=date(2024, 6, 1), expires_on=None, verified=False
+    )
+    f.credential(tess, "ACLS", status="revoked")  # the loader leaves ignored statuses out
+    db.session.commit()
+
+    rows = loader.ONE_PERSON.credentials.rows(db.session.connection(), person=tess.id)
+    by_id = {row[0]: tuple(row) for row in rows}
+    assert set(by_id) == {cnim.id, lifelong.id}
+    assert by_id[cnim.id] == (
+        cnim.id,
+        tess.id,
+        "CNIM",
+        "active",
+        "primary_source",
+        date(2024, 1, 5),
+        date(2023, 2, 28),
+        date(2028, 12, 31),
+        None,
+    )
+    for value in by_id[cnim.id][5:8]:
+        assert type(value) is date  # not a string, not a datetime
+    assert by_id[lifelong.id][4:8] == (None, None, date(2024, 6, 1), None)
+    assert type(by_id[lifelong.id][6]) is date
+
+
+def test_bookings_come_back_aware_utc_with_remote_as_bool(app_context):
+    where = f.facility()
+    tess = f.person()
+    # written in Kansas City time; microseconds too, so nothing is rounded on the way
+    on_site = _booking(
+        tess,
+        where,
+        datetime(2026, 12, 1, 9, 15, 0, 123456, tzinfo=CENTRAL),
+        datetime(2026, 12, 1, 11, 45, tzinfo=CENTRAL),
+    )
+    remote = _booking(
+        tess,
+        where,
+        datetime(2026, 12, 1, 16, 0, tzinfo=UTC),
+        datetime(2026, 12, 1, 17, 30, tzinfo=UTC),
+        remote=True,
+    )
+    db.session.commit()
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        # the driver then hands back -06:00 datetimes; they must still come back in UTC
+        connection.execute(text("SET LOCAL TIME ZONE 'America/Chicago'"))
+
+    rows = loader.ONE_PERSON.bookings.rows(
+        connection,
+        person=tess.id,
+        starts=datetime(2026, 12, 1, 0, 0, tzinfo=UTC),
+        ends=datetime(2026, 12, 2, 0, 0, tzinfo=UTC),
+    )
+    by_id = {row[0]: tuple(row) for row in rows}
+    assert set(by_id) == {on_site.id, remote.id}
+    first = by_id[on_site.id]
+    assert first == (
+        on_site.id,
+        tess.id,
+        "technologist",
+        where.id,
+        datetime(2026, 12, 1, 15, 15, 0, 123456, tzinfo=UTC),
+        datetime(2026, 12, 1, 17, 45, tzinfo=UTC),
+        False,
+        "commercial",
+    )
+    assert _is_utc(first[4]) and _is_utc(first[5])
+    assert first[6] is False
+    second = by_id[remote.id]
+    assert second[4:7] == (
+        datetime(2026, 12, 1, 16, 0, tzinfo=UTC),
+        datetime(2026, 12, 1, 17, 30, tzinfo=UTC),
+        True,
+    )
+    assert _is_utc(second[4]) and _is_utc(second[5]) and second[6] is True
+
+
+def test_bookings_window_bound_in_another_offset_compares_as_an_instant(app_context):
+    where = f.facility()
+    tess = f.person()
+    day = datetime(2026, 12, 1, tzinfo=UTC)
+    # the case: 08:00-12:00 in Kansas City (-06:00) is 14:00-18:00 UTC
+    overlapping = _booking(tess, where, day.replace(hour=15), day.replace(hour=17))
+    _booking(tess, where, day.replace(hour=12), day.replace(hour=14))  # ends as the case starts
+    _booking(tess, where, day.replace(hour=18), day.replace(hour=20))  # starts as the case ends
+    # inside 08:00-12:00 only if the -06:00 were dropped and the bounds read as UTC
+    _booking(tess, where, day.replace(hour=9), day.replace(hour=10))
+    _booking(tess, where, day.replace(hour=14), day.replace(hour=16), status="cancelled")
+    db.session.commit()
+
+    rows = loader.ONE_PERSON.bookings.rows(
+        db.session.connection(),
+        person=tess.id,
+        starts=datetime(2026, 12, 1, 8, 0, tzinfo=CENTRAL),
+        ends=datetime(2026, 12, 1, 12, 0, tzinfo=CENTRAL),
+    )
+    assert [row[0] for row in rows] == [overlapping.id]
+    # one microsecond of overlap is enough
+    rows = loader.ONE_PERSON.bookings.rows(
+        db.session.connection(),
+        person=tess.id,
+        starts=datetime(2026, 12, 1, 7, 59, 59, 999999, tzinfo=CENTRAL),
+        ends=datetime(2026, 12, 1, 7, 59, 59, 999999, tzinfo=CENTRAL) + timedelta(microseconds=2),
+    )
+    assert len(rows) == 1 and rows[0][5] == day.replace(hour=14)
+
+
+def test_agreements_modes_dates_and_active_bind(app_context):
+    where = f.facility()
+    doc = f.person("physician", "Omar", "Haddad")
+    tess = f.person()
+    lou = f.person(given="Lou", family="Park")
+    current = f.agreement(
+        where,
+        doc,
+        technologists=[tess, lou],
+        modes=("remote",),
+        max_cases=2,
+        effective_from=date(2025, 3, 1),
+        effective_to=None,
+    )
+    lapsed = f.agreement(where, doc, active=False, effective_to=date(2025, 12, 31))
+    db.session.commit()
+    connection = db.session.connection()
+
+    rows = loader.AGREEMENTS.rows(connection, facility=where.id, active=True)
+    assert sorted(row[6] for row in rows) == sorted([tess.id, lou.id])
+    for row in rows:
+        assert tuple(row[:6]) == (current.id, doc.id, ["remote"], 2, date(2025, 3, 1), None)
+        assert type(row[4]) is date
+    # the bool bind: False finds the inactive agreement only (no technologists: a NULL joined)
+    rows = loader.AGREEMENTS.rows(connection, facility=where.id, active=False)
+    assert [tuple(row) for row in rows] == [
+        (lapsed.id, doc.id, ["in_person", "remote"], 3, date(2025, 1, 1), date(2025, 12, 31), None)
+    ]
+
+
+def test_people_active_flag_comes_back_as_bool(app_context):
+    tess = f.person()
+    ina = f.person(given="Ina", family="Active", active=False)
+    db.session.commit()
+    connection = db.session.connection()
+    (row,) = loader.ONE_PERSON.people.rows(connection, person=tess.id)
+    assert tuple(row) == (tess.id, "technologist", True, "Tess", "Nguyen")
+    (row,) = loader.ONE_PERSON.people.rows(connection, person=ina.id)
+    assert row[2] is False
+    rows = loader.EVERYONE_OF_KIND.people.rows(connection, kind="technologist", active=True)
+    assert [row[0] for row in rows] == [tess.id]
+
+
+def test_stored_check_reads_back_exactly_as_answered(app_context, client, auth, frozen_clock):
+    frozen_clock.set(datetime(2026, 11, 27, 15, 0, 0, 123456, tzinfo=UTC))
+    where, doc, tech = f.network()
+    lapsed = f.qualified_technologist(where, "Lou", "Park", cnim_expires=date(2025, 12, 31))
+    db.session.commit()
+    asked = case(where, case_ref="OR-7 #42 “late add”", procedure="L4-L5 fusion")
+
+    for who, qualified in ((tech, True), (lapsed, False)):
+        posted = client.post(
+            "/api/v1/qualification-checks",
+            json={"person_id": who.id, "role": "technologist", "case": asked},
+            headers=auth,
+        )
+        assert posted.status_code == 200, posted.json
+        decision = posted.json
+        assert decision["qualified"] is qualified
+        assert bool(decision["reasons"]) is not qualified and decision["evidence"]
+        response = client.get(f"/api/v1/qualification-checks/{decision['check_id']}", headers=auth)
+        assert response.status_code == 200
+        stored = response.json
+        for key in ("qualified", "reasons", "warnings", "evidence", "checked_at"):
+            assert stored[key] == decision[key], key
+        checked_at = datetime.fromisoformat(stored["checked_at"])
+        assert _is_utc(checked_at)
+        assert checked_at == datetime(2026, 11, 27, 15, 0, 0, 123456, tzinfo=UTC)
+        assert stored["case"]["facility_id"] == where.id
+        assert stored["case"]["modalities"] == ["SSEP", "TCMEP", "EMG"]
+        assert stored["case"]["case_ref"] == "OR-7 #42 “late add”"
+        assert datetime.fromisoformat(stored["case"]["starts_at"]) == datetime(
+            2026, 12, 1, 14, 0, tzinfo=UTC
+        )
+
+        # and the row itself, read through the ORM
+        db.session.expire_all()
+        row = db.session.get(QualificationCheck, decision["check_id"])
+        assert row.qualified is qualified
+        assert row.checked_at == checked_at and _is_utc(row.checked_at)
+        assert row.case == stored["case"]
+        assert row.evidence == stored["evidence"]
+        assert [r["code"] for r in row.reasons] == [r["code"] for r in stored["reasons"]]
+        assert row.person_id == who.id and row.purpose == "check"
+        assert row.asked_by == stored["asked_by"] and row.asked_by.startswith("api-key:")
+        assert row.request_id == posted.headers["X-Request-Id"]
+    assert db.session.scalar(select(func.count()).select_from(QualificationCheck)) == 2
+
+
+def test_invalid_sql_raises_sqlalchemy_errors_and_the_session_recovers(app_context):
+    where = f.facility()
+    db.session.commit()
+    broken = PreparedQuery("SELECT nope FROM nowhere")
+    connection = db.session.connection()
+    driver_error = connection.dialect.loaded_dbapi.Error
+
+    with pytest.raises(DBAPIError) as raised:
+        broken.rows(connection)
+    error = raised.value
+    assert isinstance(error, ProgrammingError | OperationalError)  # sqlite: Operational
+    assert not isinstance(error, driver_error)
+    assert isinstance(error.orig, driver_error)
+    assert "nowhere" in str(error.orig)
+    assert error.statement == "SELECT nope FROM nowhere"
+    assert error.connection_invalidated is False
+    assert not connection.invalidated
+
+    db.session.rollback()
+    connection = db.session.connection()
+    assert [row[0] for row in loader.FACILITY.rows(connection, facility=where.id)] == [where.id]
+    f.person(given="After", family="Rollback")
+    db.session.commit()
+    assert db.session.execute(text("SELECT count(*) FROM people")).scalar_one() == 1
+
+    # a bound statement is translated too, and typed binds do not mask the driver's error
+    with pytest.raises(DBAPIError) as raised:
+        PreparedQuery("SELECT id FROM nowhere WHERE id = :person").rows(
+            db.session.connection(), person="x"
+        )
+    assert isinstance(raised.value.orig, driver_error)
+    db.session.rollback()
+
+
+def test_before_cursor_execute_listeners_see_each_prepared_statement(app_context):
+    where = f.facility()
+    db.session.commit()
+    connection = db.session.connection()  # a connection older than the listener sees it too
+    seen = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        seen.append((conn, statement, parameters, executemany))
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        rows = loader.FACILITY.rows(connection, facility=where.id)
+        loader.MODALITY_CODES.rows(connection)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    loader.FACILITY.rows(connection, facility=where.id)  # removed: no longer seen
+
+    assert rows[0][0] == where.id
+    assert len(seen) == 2
+    (conn, statement, parameters, executemany), second = seen
+    assert conn is connection and executemany is False
+    expected = loader.FACILITY.clause.compile(dialect=connection.dialect).string
+    assert statement == expected
+    assert statement.startswith("SELECT id, name, state, timezone, required_credentials, active")
+    values = parameters.values() if isinstance(parameters, dict) else parameters
+    assert list(values) == [where.id]
+    assert second[1] == "SELECT code FROM modalities"
+
+
+def test_a_listener_sees_a_checks_prepared_statements_and_its_insert(app_context, client, auth):
+    where, doc, tech = f.network()
+    seen = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        seen.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        decision = ask(client, auth, tech, "technologist", case(where))
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    dialect = db.engine.dialect
+    statements = [statement for statement, _ in seen]
+    for query in (loader.FACILITY, loader.AGREEMENTS, *loader.ONE_PERSON):
+        assert query.clause.compile(dialect=dialect).string in statements
+    inserts = [
+        parameters
+        for statement, parameters in seen
+        if statement.startswith("INSERT INTO qualification_checks")
+    ]
+    assert len(inserts) == 1
+    values = inserts[0].values() if isinstance(inserts[0], dict) else inserts[0]
+    assert decision["check_id"] in list(values)
+
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
+
+
+@pytest.mark.postgres_only
+def test_a_lost_connection_is_invalidated_and_the_session_recovers(app_context):
+    where = f.facility()
+    db.session.commit()
+    connection = db.session.connection()
+    assert loader.FACILITY.rows(connection, facility=where.id)
+    pid = connection.connection.dbapi_connection.info.backend_pid
+    invalidated = []
+
+    def on_invalidate(dbapi_connection, record, exception):
+        invalidated.append(exception)
+
+    # what a server restart does to the connection under a running request
+    outsider = make_engine(TEST_DATABASE_URL)
+    try:
+        with outsider.begin() as conn:
+            assert conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar()
+        alive = text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid")
+        deadline = time.monotonic() + 5
+        with outsider.connect() as conn:
+            while conn.execute(alive, {"pid": pid}).scalar_one():
+                assert time.monotonic() < deadline, "the backend outlived its termination"
+                time.sleep(0.05)
+    finally:
+        outsider.dispose()
+
+    event.listen(db.engine.pool, "invalidate", on_invalidate)
+    try:
+        with pytest.raises(OperationalError) as raised:
+            loader.FACILITY.rows(connection, facility=where.id)
+    finally:
+        event.remove(db.engine.pool, "invalidate", on_invalidate)
+    error = raised.value
+    assert error.connection_invalidated is True
+    assert isinstance(error.orig, connection.dialect.loaded_dbapi.OperationalError)
+    assert connection.invalidated
+    assert invalidated and invalidated[0] is error.orig
+
+    db.session.rollback()
+    connection = db.session.connection()
+    assert connection.connection.dbapi_connection.info.backend_pid != pid
+    assert [row[0] for row in loader.FACILITY.rows(connection, facility=where.id)] == [where.id]
+
+
+def test_a_failing_batch_names_the_statement_that_failed(app_context):
+    # SQLite runs a batch one by one and names the failing statement; PostgreSQL's pipeline
+    # reports its first failure only at the end, so the error names the whole batch
+    broken = PreparedQuery("SELECT nope FROM nowhere")
+    with pytest.raises(DBAPIError) as raised:
+        run_together(
+            db.session.connection(),
+            [(broken, {}), (loader.FACILITY, {"facility": "x"}), (loader.MODALITY_CODES, {})],
+        )
+    db.session.rollback()
+    assert "SELECT nope FROM nowhere" in raised.value.statement
+    if db.engine.dialect.name == "sqlite":
+        assert raised.value.statement == "SELECT nope FROM nowhere"
