@@ -200,6 +200,44 @@ def _typed(rows: list, readers) -> list:
     return converted
 
 
+class _WriterQueue:
+    """Writers to one SQLite file wait their turn on an OS file lock beside it.
+
+    SQLite's own busy handler polls with growing sleeps (1, 2, 5, 10 ms ...), so a writer that
+    finds the write lock taken often sleeps long after it was freed; a file lock wakes the next
+    writer the moment the last one commits. SQLite's lock still decides who writes: the queue
+    only orders those who use BEGIN IMMEDIATE. A thread never queues behind itself (a second
+    connection of the same thread goes straight to SQLite's lock, as before).
+    """
+
+    def __init__(self, database_path: str) -> None:
+        import os
+        import threading
+
+        self.path = os.path.abspath(database_path) + "-writers"
+        self.held_by_thread = threading.local()
+
+    def join(self, info: dict) -> None:
+        import fcntl
+        import os
+
+        if info.get("writer_queue_fd") is not None or getattr(self.held_by_thread, "fd", None):
+            return
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        info["writer_queue_fd"] = fd
+        self.held_by_thread.fd = fd
+
+    def leave(self, info: dict) -> None:
+        import os
+
+        fd = info.pop("writer_queue_fd", None)
+        if fd is not None:
+            if getattr(self.held_by_thread, "fd", None) == fd:
+                self.held_by_thread.fd = None
+            os.close(fd)  # closing the descriptor releases its lock
+
+
 class Database:
     """Holds the engine and the request-scoped session for one app."""
 
@@ -241,11 +279,26 @@ def make_engine(url: str, config: dict | None = None) -> Engine:
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
 
+        queue = _WriterQueue(path) if path and path != ":memory:" else None
+
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn):
             # a booking asks for IMMEDIATE so check-then-book holds the write lock from the start
             immediate = conn.get_execution_options().get("sqlite_immediate")
+            if immediate and queue is not None:
+                queue.join(conn.connection.info)
             conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+        if queue is not None:
+
+            @event.listens_for(engine, "checkin")
+            def _sqlite_checkin(_dbapi_conn, record):
+                # the session committed or rolled back and gave the connection back
+                queue.leave(record.info)
+
+            @event.listens_for(engine, "close")
+            def _sqlite_close(_dbapi_conn, record):
+                queue.leave(record.info)
 
         return engine
     if url.startswith("postgresql://"):

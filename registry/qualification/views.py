@@ -37,7 +37,9 @@ class QualificationChecks(MethodView):
             asked_by=current_actor(),
         )
         db.session.commit()
-        return service.decision_of(stored)
+        # plain JSON already (the schema documents it): skip marshmallow on the hot path
+        answer = service.decision_of(stored)
+        return jsonify({**answer, "checked_at": answer["checked_at"].isoformat()})
 
 
 @blp.route("/qualification-checks/<check_id>")

@@ -1,0 +1,107 @@
+"""SQLite writers (BEGIN IMMEDIATE) queue on an OS file lock beside the database file.
+
+These build their own SQLite file, so they run in the SQLite and the PostgreSQL pass alike.
+"""
+
+import fcntl
+import os
+import threading
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from registry.database import _WriterQueue, make_engine
+
+
+@pytest.fixture
+def engine(tmp_path):
+    built = make_engine(f"sqlite:///{tmp_path / 'queue.db'}")
+    with built.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE marks (who TEXT)")
+    yield built
+    built.dispose()
+
+
+def _queue_is_free(path: str) -> bool:
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    finally:
+        os.close(fd)  # releases the probe's lock if it got it
+    return True
+
+
+def _writer(engine) -> Session:
+    session = Session(engine)
+    session.connection(execution_options={"sqlite_immediate": True})
+    return session
+
+
+def test_a_writer_holds_the_queue_until_it_commits_and_the_next_sees_its_write(engine, tmp_path):
+    queue_file = str(tmp_path / "queue.db") + "-writers"
+    first = _writer(engine)
+    assert not _queue_is_free(queue_file)
+    seen = {}
+    waiting = threading.Event()
+
+    def second_writer():
+        waiting.set()
+        session = _writer(engine)  # blocks on the queue until the first commits
+        seen["marks"] = session.execute(text("SELECT who FROM marks")).scalars().all()
+        session.execute(text("INSERT INTO marks VALUES ('second')"))
+        session.commit()
+
+    thread = threading.Thread(target=second_writer)
+    thread.start()
+    waiting.wait(5)
+    first.execute(text("INSERT INTO marks VALUES ('first')"))
+    first.commit()
+    thread.join(30)
+    assert not thread.is_alive()
+    # the second writer got in only after the first committed
+    assert seen["marks"] == ["first"]
+    assert _queue_is_free(queue_file)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT who FROM marks ORDER BY rowid")).scalars().all() == [
+            "first",
+            "second",
+        ]
+
+
+def test_a_rolled_back_or_closed_writer_leaves_the_queue(engine, tmp_path):
+    queue_file = str(tmp_path / "queue.db") + "-writers"
+    session = _writer(engine)
+    session.execute(text("INSERT INTO marks VALUES ('gone')"))
+    assert not _queue_is_free(queue_file)
+    session.rollback()
+    assert _queue_is_free(queue_file)
+    session = _writer(engine)
+    assert not _queue_is_free(queue_file)
+    session.close()
+    assert _queue_is_free(queue_file)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM marks")).scalar() == 0
+
+
+def test_readers_do_not_queue(engine, tmp_path):
+    queue_file = str(tmp_path / "queue.db") + "-writers"
+    reader = Session(engine)
+    reader.execute(text("SELECT count(*) FROM marks"))
+    assert _queue_is_free(queue_file)
+    reader.close()
+
+
+def test_a_thread_never_queues_behind_itself(tmp_path):
+    queue = _WriterQueue(str(tmp_path / "self.db"))
+    first, second = {}, {}
+    queue.join(first)
+    queue.join(second)  # would block forever if it queued behind the first
+    assert "writer_queue_fd" in first
+    assert "writer_queue_fd" not in second
+    queue.leave(second)
+    assert not _queue_is_free(queue.path)
+    queue.leave(first)
+    assert _queue_is_free(queue.path)
