@@ -58,6 +58,17 @@ def test_facility_json_list_and_bool_come_back_as_stored(app_context):
     assert loader.FACILITY.rows(connection, facility="no-such-facility") == []
 
 
+def _facts(connection, kind, **params):
+    """One person's facts of one kind from the loader's single facts statement."""
+    every = {
+        "facility": "no-facility",
+        "starts": datetime(2000, 1, 1, tzinfo=UTC),
+        "ends": datetime(2000, 1, 2, tzinfo=UTC),
+        **params,
+    }
+    return [row for row in loader.ONE_PERSON.facts.rows(connection, **every) if row[0] == kind]
+
+
 def test_credential_dates_come_back_as_dates(app_context):
     tess = f.person()
     cnim = f.credential(
@@ -73,24 +84,29 @@ def test_credential_dates_come_back_as_dates(app_context):
     f.credential(tess, "ACLS", status="revoked")  # the loader leaves ignored statuses out
     db.session.commit()
 
-    rows = loader.ONE_PERSON.credentials.rows(db.session.connection(), person=tess.id)
-    by_id = {row[0]: tuple(row) for row in rows}
+    rows = _facts(db.session.connection(), "credential", person=tess.id)
+    by_id = {row[1]: tuple(row) for row in rows}
     assert set(by_id) == {cnim.id, lifelong.id}
     assert by_id[cnim.id] == (
+        "credential",
         cnim.id,
         tess.id,
         "CNIM",
         "active",
         "primary_source",
+        None,
         date(2024, 1, 5),
         date(2023, 2, 28),
         date(2028, 12, 31),
         None,
+        None,
+        None,
+        None,
     )
-    for value in by_id[cnim.id][5:8]:
+    for value in by_id[cnim.id][7:10]:
         assert type(value) is date  # not a string, not a datetime
-    assert by_id[lifelong.id][4:8] == (None, None, date(2024, 6, 1), None)
-    assert type(by_id[lifelong.id][6]) is date
+    assert by_id[lifelong.id][5:10] == (None, None, None, date(2024, 6, 1), None)
+    assert type(by_id[lifelong.id][8]) is date
 
 
 def test_bookings_come_back_aware_utc_with_remote_as_bool(app_context):
@@ -116,34 +132,41 @@ def test_bookings_come_back_aware_utc_with_remote_as_bool(app_context):
         # the driver then hands back -06:00 datetimes; they must still come back in UTC
         connection.execute(text("SET LOCAL TIME ZONE 'America/Chicago'"))
 
-    rows = loader.ONE_PERSON.bookings.rows(
+    rows = _facts(
         connection,
+        "booking",
         person=tess.id,
         starts=datetime(2026, 12, 1, 0, 0, tzinfo=UTC),
         ends=datetime(2026, 12, 2, 0, 0, tzinfo=UTC),
     )
-    by_id = {row[0]: tuple(row) for row in rows}
+    by_id = {row[1]: tuple(row) for row in rows}
     assert set(by_id) == {on_site.id, remote.id}
     first = by_id[on_site.id]
     assert first == (
+        "booking",
         on_site.id,
         tess.id,
         "technologist",
         where.id,
+        "commercial",
+        None,
+        None,
+        None,
+        None,
         datetime(2026, 12, 1, 15, 15, 0, 123456, tzinfo=UTC),
         datetime(2026, 12, 1, 17, 45, tzinfo=UTC),
         False,
-        "commercial",
+        None,
     )
-    assert _is_utc(first[4]) and _is_utc(first[5])
-    assert first[6] is False
+    assert _is_utc(first[10]) and _is_utc(first[11])
+    assert first[12] is False
     second = by_id[remote.id]
-    assert second[4:7] == (
+    assert second[10:13] == (
         datetime(2026, 12, 1, 16, 0, tzinfo=UTC),
         datetime(2026, 12, 1, 17, 30, tzinfo=UTC),
         True,
     )
-    assert _is_utc(second[4]) and _is_utc(second[5]) and second[6] is True
+    assert _is_utc(second[10]) and _is_utc(second[11]) and second[12] is True
 
 
 def test_bookings_window_bound_in_another_offset_compares_as_an_instant(app_context):
@@ -159,21 +182,23 @@ def test_bookings_window_bound_in_another_offset_compares_as_an_instant(app_cont
     _booking(tess, where, day.replace(hour=14), day.replace(hour=16), status="cancelled")
     db.session.commit()
 
-    rows = loader.ONE_PERSON.bookings.rows(
+    rows = _facts(
         db.session.connection(),
+        "booking",
         person=tess.id,
         starts=datetime(2026, 12, 1, 8, 0, tzinfo=CENTRAL),
         ends=datetime(2026, 12, 1, 12, 0, tzinfo=CENTRAL),
     )
-    assert [row[0] for row in rows] == [overlapping.id]
+    assert [row[1] for row in rows] == [overlapping.id]
     # one microsecond of overlap is enough
-    rows = loader.ONE_PERSON.bookings.rows(
+    rows = _facts(
         db.session.connection(),
+        "booking",
         person=tess.id,
         starts=datetime(2026, 12, 1, 7, 59, 59, 999999, tzinfo=CENTRAL),
         ends=datetime(2026, 12, 1, 7, 59, 59, 999999, tzinfo=CENTRAL) + timedelta(microseconds=2),
     )
-    assert len(rows) == 1 and rows[0][5] == day.replace(hour=14)
+    assert len(rows) == 1 and rows[0][11] == day.replace(hour=14)
 
 
 def test_agreements_modes_dates_and_active_bind(app_context):

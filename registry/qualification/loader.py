@@ -1,18 +1,18 @@
-"""Fetch the facts the rules engine needs, for one person or every candidate, in a fixed number
-of statements: the facility, the catalogue, the facility's agreements, then the people and their
-credentials, appointments, scopes and overlapping bookings (one statement each, however many
-people). These run on every check, so they are ``PreparedQuery`` statements (see
-``registry.database``), typed by the model columns named beside them, sent together by
-``load``."""
+"""Fetch the facts the rules engine needs, for one person or every candidate, in six
+statements however many people: modalities, credential types, the facility, its agreements, the
+people, and all their credentials, appointments, scopes and overlapping bookings (one statement).
+These run on every check, so they are ``PreparedQuery`` statements (see ``registry.database``),
+typed by the model columns named beside them, sent together by ``load`` (one round trip on
+PostgreSQL)."""
 
 from collections import defaultdict
 from typing import NamedTuple
 
-from sqlalchemy import Boolean, bindparam
+from sqlalchemy import Boolean, String, bindparam, column
 
 from registry.agreements.models import SupervisionAgreement, agreement_technologists
 from registry.assignments.models import Assignment
-from registry.credentials.models import Credential, CredentialType, Modality
+from registry.credentials.models import Credential, CredentialType
 from registry.database import PreparedQuery, UTCDateTime, run_together
 from registry.facilities.models import Appointment, Facility
 from registry.people.models import Person
@@ -21,7 +21,6 @@ from registry.scopes.models import Scope
 
 _F = Facility.__table__.c
 _T = CredentialType.__table__.c
-_M = Modality.__table__.c
 _A = SupervisionAgreement.__table__.c
 _AT = agreement_technologists.c
 _P = Person.__table__.c
@@ -41,8 +40,7 @@ CREDENTIAL_TYPES = PreparedQuery(
     "SELECT code, name, category, depends_on FROM credential_types",
     columns=(_T.code, _T.name, _T.category, _T.depends_on),
 )
-MODALITY_CODES = PreparedQuery("SELECT code FROM modalities", columns=(_M.code,))
-PERSON_KIND = PreparedQuery("SELECT kind FROM people WHERE id = :person", columns=(_P.kind,))
+MODALITY_CODES = PreparedQuery("SELECT code FROM modalities")
 AGREEMENTS = PreparedQuery(
     "SELECT a.id, a.physician_id, a.modes, a.max_concurrent_cases, a.effective_from,"
     " a.effective_to, t.technologist_id"
@@ -60,18 +58,35 @@ AGREEMENTS = PreparedQuery(
     ),
     binds=(_ACTIVE,),
 )
+PERSON_KIND = PreparedQuery("SELECT kind FROM people WHERE id = :person", columns=(_P.kind,))
+
+# One row per credential, appointment (here), scope (here or anywhere) and overlapping booking,
+# tagged by its first column; each kind of value has its own columns, NULL where a fact has none.
+_FACT_COLUMNS = (
+    column("fact", String()),
+    column("id", String()),
+    column("person_id", String()),
+    column("text1", String()),
+    column("text2", String()),
+    column("text3", String()),
+    column("text4", String()),
+    column("date1", _C.verified_on.type),
+    column("date2", _C.issued_on.type),
+    column("date3", _C.expires_on.type),
+    column("starts_at", _B.starts_at.type),
+    column("ends_at", _B.ends_at.type),
+    column("flag", _B.remote.type),
+    column("list", _S.modalities.type),
+)
 
 
 class _PeopleQueries(NamedTuple):
     people: PreparedQuery
-    credentials: PreparedQuery
-    appointments: PreparedQuery
-    scopes: PreparedQuery
-    bookings: PreparedQuery
+    facts: PreparedQuery
 
 
 def _people_queries(people_where: str, binds=()) -> _PeopleQueries:
-    """The five per-person statements for the people chosen by ``people_where`` (on people)."""
+    """The people chosen by ``people_where`` (on people), and their facts in one statement."""
     of_people = (
         "person_id = :person"
         if people_where == "id = :person"
@@ -85,58 +100,24 @@ def _people_queries(people_where: str, binds=()) -> _PeopleQueries:
             columns=(_P.id, _P.kind, _P.active, _P.given_name, _P.family_name),
             binds=binds,
         ),
-        credentials=PreparedQuery(
-            "SELECT id, person_id, type, status, verification_method, verified_on, issued_on,"
-            f" expires_on, jurisdiction FROM credentials WHERE {of_people}"
-            f" AND status NOT IN ({ignored})",
-            columns=(
-                _C.id,
-                _C.person_id,
-                _C.type,
-                _C.status,
-                _C.verification_method,
-                _C.verified_on,
-                _C.issued_on,
-                _C.expires_on,
-                _C.jurisdiction,
-            ),
-            binds=binds,
-        ),
-        appointments=PreparedQuery(
-            "SELECT id, person_id, status, starts_on, expires_on FROM appointments"
-            f" WHERE {of_people} AND facility_id = :facility",
-            columns=(_AP.id, _AP.person_id, _AP.status, _AP.starts_on, _AP.expires_on),
-            binds=binds,
-        ),
-        scopes=PreparedQuery(
-            "SELECT id, person_id, activity, modalities, facility_id, effective_from,"
-            f" effective_to FROM scopes WHERE {of_people}"
-            " AND (facility_id IS NULL OR facility_id = :facility)",
-            columns=(
-                _S.id,
-                _S.person_id,
-                _S.activity,
-                _S.modalities,
-                _S.facility_id,
-                _S.effective_from,
-                _S.effective_to,
-            ),
-            binds=binds,
-        ),
-        bookings=PreparedQuery(
-            "SELECT id, person_id, role, facility_id, starts_at, ends_at, remote, payer"
+        facts=PreparedQuery(
+            # the first branch names its NULLs' types: PostgreSQL types a UNION left to right
+            "SELECT 'credential', id, person_id, type, status, verification_method, jurisdiction,"
+            " verified_on, issued_on, expires_on, CAST(NULL AS TIMESTAMP WITH TIME ZONE),"
+            " CAST(NULL AS TIMESTAMP WITH TIME ZONE), CAST(NULL AS BOOLEAN), CAST(NULL AS JSON)"
+            f" FROM credentials WHERE {of_people} AND status NOT IN ({ignored})"
+            " UNION ALL SELECT 'appointment', id, person_id, status, NULL, NULL, NULL, NULL,"
+            " starts_on, expires_on, NULL, NULL, NULL, NULL"
+            f" FROM appointments WHERE {of_people} AND facility_id = :facility"
+            " UNION ALL SELECT 'scope', id, person_id, activity, facility_id, NULL, NULL, NULL,"
+            " effective_from, effective_to, NULL, NULL, NULL, modalities"
+            f" FROM scopes WHERE {of_people}"
+            " AND (facility_id IS NULL OR facility_id = :facility)"
+            " UNION ALL SELECT 'booking', id, person_id, role, facility_id, payer, NULL, NULL,"
+            " NULL, NULL, starts_at, ends_at, remote, NULL"
             f" FROM assignments WHERE {of_people} AND status = 'booked'"
             " AND starts_at < :ends AND ends_at > :starts",
-            columns=(
-                _B.id,
-                _B.person_id,
-                _B.role,
-                _B.facility_id,
-                _B.starts_at,
-                _B.ends_at,
-                _B.remote,
-                _B.payer,
-            ),
+            columns=_FACT_COLUMNS,
             binds=(
                 *binds,
                 bindparam("starts", type_=UTCDateTime),
@@ -196,10 +177,7 @@ def load(
             per_person = {**params, "facility": facility_id}
             calls += [
                 (people.people, per_person),
-                (people.credentials, per_person),
-                (people.appointments, per_person),
-                (people.scopes, per_person),
-                (people.bookings, {**per_person, "starts": starts, "ends": ends}),
+                (people.facts, {**per_person, "starts": starts, "ends": ends}),
             ]
     if supervisor_id is not None:
         calls.append((PERSON_KIND, {"person": supervisor_id}))
@@ -211,10 +189,12 @@ def load(
         facility = _facility_fact(next(results))
         agreements = _agreement_facts(next(results), facility_id)
         if people is not None:
-            rows = [next(results) for _ in range(5)]
+            people_rows, fact_rows = next(results), next(results)
             if facility is not None:
                 codes = relevant_types(types, facility, role, policy)
-                candidates = _person_facts(*rows, facility_id=facility_id, credential_codes=codes)
+                candidates = _person_facts(
+                    people_rows, fact_rows, facility_id=facility_id, credential_codes=codes
+                )
     supervisor_kind = None
     if supervisor_id is not None:
         kinds = next(results)
@@ -291,79 +271,73 @@ def _agreement_facts(rows, facility_id: str) -> tuple[engine.AgreementFact, ...]
 
 
 def _person_facts(
-    people,
-    credential_rows,
-    appointment_rows,
-    scope_rows,
-    booking_rows,
-    *,
-    facility_id,
-    credential_codes,
+    people, fact_rows, *, facility_id, credential_codes
 ) -> dict[str, engine.PersonFacts]:
     """PersonFacts keyed by id, in the people rows' (name) order."""
-    credentials = defaultdict(list)
+    credentials, appointments = defaultdict(list), defaultdict(list)
+    scopes, bookings = defaultdict(list), defaultdict(list)
     for (
+        fact,
         ident,
         person_id,
-        type_code,
-        status,
-        verification_method,
-        verified_on,
-        issued_on,
-        expires_on,
-        jurisdiction,
-    ) in credential_rows:
-        if type_code in credential_codes:
-            credentials[person_id].append(
-                engine.CredentialFact(
+        text1,
+        text2,
+        text3,
+        text4,
+        date1,
+        date2,
+        date3,
+        starts_at,
+        ends_at,
+        flag,
+        listed,
+    ) in fact_rows:
+        if fact == "credential":
+            if text1 in credential_codes:
+                credentials[person_id].append(
+                    engine.CredentialFact(
+                        id=ident,
+                        type_code=text1,
+                        status=text2,
+                        verified=text3 is not None and date1 is not None,
+                        issued_on=date2,
+                        expires_on=date3,
+                        jurisdiction=text4,
+                    )
+                )
+        elif fact == "appointment":
+            appointments[person_id].append(
+                engine.AppointmentFact(
                     id=ident,
-                    type_code=type_code,
-                    status=status,
-                    verified=verification_method is not None and verified_on is not None,
-                    issued_on=issued_on,
-                    expires_on=expires_on,
-                    jurisdiction=jurisdiction,
+                    facility_id=facility_id,
+                    status=text1,
+                    starts_on=date2,
+                    expires_on=date3,
                 )
             )
-
-    appointments = defaultdict(list)
-    for ident, person_id, status, starts_on, expires_on in appointment_rows:
-        appointments[person_id].append(
-            engine.AppointmentFact(
-                id=ident,
-                facility_id=facility_id,
-                status=status,
-                starts_on=starts_on,
-                expires_on=expires_on,
+        elif fact == "scope":
+            scopes[person_id].append(
+                engine.ScopeFact(
+                    id=ident,
+                    activity=text1,
+                    modalities=frozenset(listed or ()),
+                    facility_id=text2,
+                    effective_from=date2,
+                    effective_to=date3,
+                )
             )
-        )
-
-    scopes = defaultdict(list)
-    for ident, person_id, activity, modalities, scope_facility, starts, ends in scope_rows:
-        scopes[person_id].append(
-            engine.ScopeFact(
-                id=ident,
-                activity=activity,
-                modalities=frozenset(modalities or ()),
-                facility_id=scope_facility,
-                effective_from=starts,
-                effective_to=ends,
+        else:
+            bookings[person_id].append(
+                engine.BookingFact(
+                    id=ident,
+                    role=text1,
+                    facility_id=text2,
+                    starts_at=starts_at,
+                    ends_at=ends_at,
+                    remote=flag,
+                    payer=text3,
+                )
             )
-        )
-
-    bookings = defaultdict(list)
-    for ident, person_id, role, booked_at, starts_at, ends_at, remote, payer in booking_rows:
-        bookings[person_id].append(
-            engine.BookingFact(
-                id=ident,
-                role=role,
-                facility_id=booked_at,
-                starts_at=starts_at,
-                ends_at=ends_at,
-                remote=remote,
-                payer=payer,
-            )
-        )
 
     return {
         ident: engine.PersonFacts(
