@@ -98,6 +98,8 @@ class PreparedQuery:
 
     def __init__(self, sql: str, *, columns=(), binds=()):
         self.columns = tuple(columns)
+        # decided here: asking a cursor for its description costs psycopg a Column per column
+        self.returns_rows = sql.lstrip().upper().startswith(("SELECT", "WITH"))
         clause = text(sql).bindparams(*binds)
         self.clause = clause.columns(*self.columns) if self.columns else clause
         self._by_dialect: dict[tuple[str, str], tuple] = {}
@@ -142,7 +144,7 @@ def run_together(connection, calls) -> list[list]:
             if name in values:
                 values[name] = process(values[name])
         args = tuple(values[name] for name in positions) if positions is not None else values
-        statements.append((sql, args, readers))
+        statements.append((sql, args, readers, query.returns_rows))
     together = (
         raw.driver_connection.pipeline()
         if dialect.driver == "psycopg" and len(statements) > 1
@@ -151,25 +153,28 @@ def run_together(connection, calls) -> list[list]:
     cursors = []
     try:
         with together:
-            for sql, args, _readers in statements:
+            for sql, args, _readers, _returns_rows in statements:
                 cursor = raw.cursor()
                 cursors.append(cursor)
                 for listener in connection.dispatch.before_cursor_execute:
                     listener(connection, cursor, sql, args, None, False)
                 cursor.execute(sql, args)
         results = [
-            cursor.fetchall() if cursor.description is not None else [] for cursor in cursors
+            cursor.fetchall() if returns_rows else []
+            for cursor, (_sql, _args, _readers, returns_rows) in zip(
+                cursors, statements, strict=True
+            )
         ]
     except dialect.loaded_dbapi.Error as exc:
         lost = dialect.is_disconnect(exc, raw.dbapi_connection, cursors[-1] if cursors else None)
         if lost:
             connection.invalidate(exc)
         if isinstance(together, contextlib.nullcontext):
-            sql, args, _readers = statements[len(cursors) - 1 if cursors else 0]
+            sql, args, _readers, _returns_rows = statements[len(cursors) - 1 if cursors else 0]
         else:
             # a pipeline reports its first failure only when it ends: name the whole batch
-            sql = ";\n".join(statement for statement, _args, _readers in statements)
-            args = [statement_args for _sql, statement_args, _readers in statements]
+            sql = ";\n".join(statement[0] for statement in statements)
+            args = [statement[1] for statement in statements]
         raise DBAPIError.instance(
             sql,
             args,
@@ -184,7 +189,7 @@ def run_together(connection, calls) -> list[list]:
                 cursor.close()
     return [
         _typed(rows, readers)
-        for rows, (_sql, _args, readers) in zip(results, statements, strict=True)
+        for rows, (_sql, _args, readers, _returns_rows) in zip(results, statements, strict=True)
     ]
 
 

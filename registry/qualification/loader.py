@@ -5,10 +5,12 @@ These run on every check, so they are ``PreparedQuery`` statements (see ``regist
 typed by the model columns named beside them, sent together by ``load`` (one round trip on
 PostgreSQL)."""
 
+import json
 from collections import defaultdict
+from functools import lru_cache
 from typing import NamedTuple
 
-from sqlalchemy import Boolean, String, bindparam, column
+from sqlalchemy import Boolean, String, Text, TypeDecorator, bindparam, column
 
 from registry.agreements.models import SupervisionAgreement, agreement_technologists
 from registry.assignments.models import Assignment
@@ -31,10 +33,30 @@ _B = Assignment.__table__.c
 
 _ACTIVE = bindparam("active", type_=Boolean)
 
+
+@lru_cache(maxsize=4096)
+def _codes(stored: str) -> tuple[str, ...]:
+    return tuple(json.loads(stored) or ())  # a JSON null reads as no codes, as before
+
+
+class _CodeList(TypeDecorator):
+    """A JSON list of codes read as text (``CAST(... AS TEXT)``) and parsed here into a tuple.
+
+    The same few lists (modes, modalities, required credentials) come back on every check, so
+    parsing each distinct text once is much cheaper than the driver's JSON decoding each time.
+    """
+
+    impl = Text
+    cache_ok = True
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else _codes(value)
+
+
 FACILITY = PreparedQuery(
-    "SELECT id, name, state, timezone, required_credentials, active FROM facilities"
-    " WHERE id = :facility",
-    columns=(_F.id, _F.name, _F.state, _F.timezone, _F.required_credentials, _F.active),
+    "SELECT id, name, state, timezone, CAST(required_credentials AS TEXT), active"
+    " FROM facilities WHERE id = :facility",
+    columns=(_F.id, _F.name, _F.state, _F.timezone, column("codes", _CodeList()), _F.active),
 )
 CREDENTIAL_TYPES = PreparedQuery(
     "SELECT code, name, category, depends_on FROM credential_types",
@@ -42,7 +64,7 @@ CREDENTIAL_TYPES = PreparedQuery(
 )
 MODALITY_CODES = PreparedQuery("SELECT code FROM modalities")
 AGREEMENTS = PreparedQuery(
-    "SELECT a.id, a.physician_id, a.modes, a.max_concurrent_cases, a.effective_from,"
+    "SELECT a.id, a.physician_id, CAST(a.modes AS TEXT), a.max_concurrent_cases, a.effective_from,"
     " a.effective_to, t.technologist_id"
     " FROM supervision_agreements a"
     " LEFT JOIN agreement_technologists t ON t.agreement_id = a.id"
@@ -50,7 +72,7 @@ AGREEMENTS = PreparedQuery(
     columns=(
         _A.id,
         _A.physician_id,
-        _A.modes,
+        column("modes", _CodeList()),
         _A.max_concurrent_cases,
         _A.effective_from,
         _A.effective_to,
@@ -76,7 +98,7 @@ _FACT_COLUMNS = (
     column("starts_at", _B.starts_at.type),
     column("ends_at", _B.ends_at.type),
     column("flag", _B.remote.type),
-    column("list", _S.modalities.type),
+    column("list", _CodeList()),
 )
 
 
@@ -104,13 +126,13 @@ def _people_queries(people_where: str, binds=()) -> _PeopleQueries:
             # the first branch names its NULLs' types: PostgreSQL types a UNION left to right
             "SELECT 'credential', id, person_id, type, status, verification_method, jurisdiction,"
             " verified_on, issued_on, expires_on, CAST(NULL AS TIMESTAMP WITH TIME ZONE),"
-            " CAST(NULL AS TIMESTAMP WITH TIME ZONE), CAST(NULL AS BOOLEAN), CAST(NULL AS JSON)"
+            " CAST(NULL AS TIMESTAMP WITH TIME ZONE), CAST(NULL AS BOOLEAN), CAST(NULL AS TEXT)"
             f" FROM credentials WHERE {of_people} AND status NOT IN ({ignored})"
             " UNION ALL SELECT 'appointment', id, person_id, status, NULL, NULL, NULL, NULL,"
             " starts_on, expires_on, NULL, NULL, NULL, NULL"
             f" FROM appointments WHERE {of_people} AND facility_id = :facility"
             " UNION ALL SELECT 'scope', id, person_id, activity, facility_id, NULL, NULL, NULL,"
-            " effective_from, effective_to, NULL, NULL, NULL, modalities"
+            " effective_from, effective_to, NULL, NULL, NULL, CAST(modalities AS TEXT)"
             f" FROM scopes WHERE {of_people}"
             " AND (facility_id IS NULL OR facility_id = :facility)"
             " UNION ALL SELECT 'booking', id, person_id, role, facility_id, payer, NULL, NULL,"
