@@ -28,8 +28,11 @@ def operations(ids):
     counter = iter(range(10**9))
 
     def booking():
+        # each technologist in turn, each time in a fresh 4-hour window (never a conflict), all
+        # in January 2027 while everyone's credentials are valid: every booking should succeed
         n = next(counter)
-        starts = 1_800_000_000 + n * 5 * 3600  # a fresh 4-hour window far in the future each time
+        technologists = ids["technologist_ids"]
+        starts = 1_800_000_000 + (n // len(technologists)) * 5 * 3600
         from datetime import UTC, datetime, timedelta
 
         begin = datetime.fromtimestamp(starts, UTC)
@@ -37,7 +40,7 @@ def operations(ids):
         body["starts_at"] = begin.isoformat()
         body["ends_at"] = (begin + timedelta(hours=4)).isoformat()
         return {
-            "person_id": rng.choice(ids["technologist_ids"]),
+            "person_id": technologists[n % len(technologists)],
             "role": "technologist",
             "case": body,
         }
