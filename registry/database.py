@@ -78,9 +78,19 @@ def begin_write(session) -> None:
     On SQLite that is a BEGIN IMMEDIATE, which waits for the write lock, so a write never fails
     for a read snapshot gone stale meanwhile; elsewhere there is nothing to do.
     """
-    if session.get_bind().dialect.name == "sqlite":
-        session.commit()
-        session.connection(execution_options={"sqlite_immediate": True})
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        return
+    record = connection.connection.info
+    if record.get("writer_queue_fd") is not None:
+        return  # this transaction began IMMEDIATE: it holds the write lock already
+    queue = record.get("writer_queue")
+    if queue is not None:
+        queue.join(record)  # released when the connection goes back to the pool
+    # on the same connection and inside the session's transaction (much cheaper than a session
+    # commit and a new checkout): the session's own COMMIT at the end commits the write
+    connection.exec_driver_sql("COMMIT")
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 class PreparedQuery:
@@ -272,9 +282,10 @@ def make_engine(url: str, config: dict | None = None) -> Engine:
 
             os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30})
+        queue = _WriterQueue(path) if path and path != ":memory:" else None
 
         @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_conn, _record):
+        def _sqlite_pragmas(dbapi_conn, record):
             dbapi_conn.isolation_level = None  # let SQLAlchemy's "begin" event manage transactions
             cursor = dbapi_conn.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
@@ -283,8 +294,8 @@ def make_engine(url: str, config: dict | None = None) -> Engine:
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
-
-        queue = _WriterQueue(path) if path and path != ":memory:" else None
+            if queue is not None:
+                record.info["writer_queue"] = queue  # for begin_write
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn):

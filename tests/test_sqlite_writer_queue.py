@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from registry.database import _WriterQueue, make_engine
+from registry.database import _WriterQueue, begin_write, make_engine
 
 
 @pytest.fixture
@@ -105,3 +105,25 @@ def test_a_thread_never_queues_behind_itself(tmp_path):
     assert not _queue_is_free(queue.path)
     queue.leave(first)
     assert _queue_is_free(queue.path)
+
+
+def test_begin_write_takes_the_queue_late_and_the_sessions_commit_commits(engine, tmp_path):
+    queue_file = str(tmp_path / "queue.db") + "-writers"
+    session = Session(engine)
+    assert session.execute(text("SELECT count(*) FROM marks")).scalar() == 0  # a read snapshot
+    assert _queue_is_free(queue_file)
+    # someone else writes after that snapshot began: a plain upgrade would now fail
+    other = _writer(engine)
+    other.execute(text("INSERT INTO marks VALUES ('meanwhile')"))
+    other.commit()
+    begin_write(session)
+    assert not _queue_is_free(queue_file)
+    assert session.execute(text("SELECT count(*) FROM marks")).scalar() == 1  # a fresh snapshot
+    session.execute(text("INSERT INTO marks VALUES ('late')"))
+    session.commit()
+    assert _queue_is_free(queue_file)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT who FROM marks ORDER BY rowid")).scalars().all() == [
+            "meanwhile",
+            "late",
+        ]
