@@ -10,18 +10,11 @@ import hashlib
 
 from sqlalchemy import text
 
+from registry.database import begin_write
+
 
 def _dialect(session) -> str:
     return session.get_bind().dialect.name
-
-
-def begin_write(session) -> None:
-    """Start the session's transaction as a writer (SQLite: BEGIN IMMEDIATE; else nothing).
-
-    Must be the first thing done in the transaction.
-    """
-    if _dialect(session) == "sqlite":
-        session.connection(execution_options={"sqlite_immediate": True})
 
 
 def lock_key(name: str) -> int:

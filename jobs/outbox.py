@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
 
-from jobs.locks import begin_write
+from registry.database import begin_write
 
 LEASE = timedelta(minutes=15)
 FIRST_RETRY = timedelta(minutes=1)

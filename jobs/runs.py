@@ -7,11 +7,11 @@ from sqlalchemy.orm import sessionmaker
 
 from jobs.delivery import deliver
 from jobs.digest import send_digests
-from jobs.locks import begin_write
 from jobs.scan import scan
 from registry import clock
 from registry.alerts.models import JobRun
 from registry.audit.context import acting_as
+from registry.database import begin_write
 from registry.expirations.service import local_date
 
 log = logging.getLogger("registry.jobs")

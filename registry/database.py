@@ -1,16 +1,23 @@
 """SQLAlchemy engine, session and declarative base shared by every domain package."""
 
 import contextlib
+import fcntl
+import logging
+import os
+import threading
+import time
 import uuid
 from datetime import UTC, datetime
 
 from sqlalchemy import JSON, DateTime, Integer, MetaData, String, create_engine, event, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, scoped_session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from registry import clock
+
+log = logging.getLogger("registry")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -73,10 +80,21 @@ class VersionedMixin:
 
 
 def begin_write(session) -> None:
-    """End the current read-only work and start a transaction that may write.
+    """Start the session's transaction as a writer; call it first in the transaction.
 
-    On SQLite that is a BEGIN IMMEDIATE, which waits for the write lock, so a write never fails
-    for a read snapshot gone stale meanwhile; elsewhere there is nothing to do.
+    On SQLite that is a BEGIN IMMEDIATE (after the writer queue), which holds the write lock
+    from the first statement; elsewhere nothing (the database's row locks do the work).
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        session.connection(execution_options={"sqlite_immediate": True})
+
+
+def switch_to_writing(session) -> None:
+    """End a transaction's read-only work and go on as a writer (it must not have written).
+
+    On SQLite: commit the reads and BEGIN IMMEDIATE (after the writer queue) on the same
+    connection, inside the session's transaction, whose own COMMIT at the end commits the
+    write; so a write never fails for a read snapshot gone stale. Elsewhere nothing.
     """
     connection = session.connection()
     if connection.dialect.name != "sqlite":
@@ -84,12 +102,11 @@ def begin_write(session) -> None:
     record = connection.connection.info
     if record.get("writer_queue_fd") is not None:
         return  # this transaction began IMMEDIATE: it holds the write lock already
+    # end the snapshot before queueing: an open read would hold back the WAL checkpoint
+    connection.exec_driver_sql("COMMIT")
     queue = record.get("writer_queue")
     if queue is not None:
-        queue.join(record)  # released when the connection goes back to the pool
-    # on the same connection and inside the session's transaction (much cheaper than a session
-    # commit and a new checkout): the session's own COMMIT at the end commits the write
-    connection.exec_driver_sql("COMMIT")
+        queue.join(record)  # left when the connection goes back to the pool
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
@@ -218,38 +235,64 @@ def _typed(rows: list, readers) -> list:
 class _WriterQueue:
     """Writers to one SQLite file wait their turn on an OS file lock beside it.
 
-    SQLite's own busy handler polls with growing sleeps (1, 2, 5, 10 ms ...), so a writer that
-    finds the write lock taken often sleeps long after it was freed; a file lock wakes the next
-    writer the moment the last one commits. SQLite's lock still decides who writes: the queue
-    only orders those who use BEGIN IMMEDIATE. A thread never queues behind itself (a second
-    connection of the same thread goes straight to SQLite's lock, as before).
+    SQLite's own busy handler polls with growing sleeps (1, 2, 5, 10, 15, 20, 25 ms ...), so a
+    writer that finds the write lock taken often sleeps long after it was freed; this queue
+    polls the file lock at most half a millisecond apart. SQLite's lock still decides who
+    writes: the queue only orders those who use BEGIN IMMEDIATE. After ``patience`` seconds a
+    writer stops queueing and leaves the rest to SQLite's busy timeout (then a 503), so a stuck
+    writer cannot hang the others forever. A thread never queues behind itself, and a lock file
+    the process may not open (another user's) means no queue, not an error.
     """
 
-    def __init__(self, database_path: str) -> None:
-        import os
-        import threading
+    _by_path: dict[str, "_WriterQueue"] = {}
+    _lock = threading.Lock()
 
-        self.path = os.path.abspath(database_path) + "-writers"
-        self.held_by_thread = threading.local()
+    def __init__(self, path: str, patience: float = 5.0) -> None:
+        self.path = path
+        self.patience = patience
+        self.held_by_thread: dict[int, int] = {}  # thread id -> descriptor
+
+    @classmethod
+    def for_database(cls, database_path: str) -> "_WriterQueue":
+        """The one queue of a database file in this process (engines on one file share it)."""
+        path = os.path.abspath(database_path) + "-writers"
+        with cls._lock:
+            return cls._by_path.setdefault(path, cls(path))
 
     def join(self, info: dict) -> None:
-        import fcntl
-        import os
-
-        if info.get("writer_queue_fd") is not None or getattr(self.held_by_thread, "fd", None):
+        """Wait for the turn of the connection whose pool record ``info`` is; noted in it."""
+        me = threading.get_ident()
+        if info.get("writer_queue_fd") is not None or me in self.held_by_thread:
             return
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            fd = os.open(self.path, os.O_RDONLY | os.O_CREAT, 0o666)
+        except OSError as exc:
+            log.warning("SQLite writer queue unavailable (%s); relying on the busy timeout", exc)
+            return
+        deadline = time.monotonic() + self.patience
+        pause = 0.00005
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    os.close(fd)
+                    log.warning("waited %ss in the SQLite writer queue; going on", self.patience)
+                    return
+                time.sleep(pause)
+                pause = min(pause * 2, 0.0005)
         info["writer_queue_fd"] = fd
-        self.held_by_thread.fd = fd
+        info["writer_queue_thread"] = me
+        self.held_by_thread[me] = fd
 
     def leave(self, info: dict) -> None:
-        import os
-
+        """Give up the turn (if held) of the connection whose pool record ``info`` is."""
         fd = info.pop("writer_queue_fd", None)
+        owner = info.pop("writer_queue_thread", None)
         if fd is not None:
-            if getattr(self.held_by_thread, "fd", None) == fd:
-                self.held_by_thread.fd = None
+            if self.held_by_thread.get(owner) == fd:
+                del self.held_by_thread[owner]
             os.close(fd)  # closing the descriptor releases its lock
 
 
@@ -276,13 +319,12 @@ def make_engine(url: str, config: dict | None = None) -> Engine:
     """Create an engine tuned for the backend: SQLite with WAL and FKs, PostgreSQL pre-ping."""
     config = config or {}
     if url.startswith("sqlite"):
-        path = url.split("///", 1)[-1]
-        if path and path != ":memory:":
-            import os
-
+        path = make_url(url).database
+        on_disk = bool(path) and path != ":memory:" and not path.startswith("file:")
+        if on_disk:
             os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30})
-        queue = _WriterQueue(path) if path and path != ":memory:" else None
+        queue = _WriterQueue.for_database(path) if on_disk else None
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, record):
@@ -295,7 +337,7 @@ def make_engine(url: str, config: dict | None = None) -> Engine:
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
             if queue is not None:
-                record.info["writer_queue"] = queue  # for begin_write
+                record.info["writer_queue"] = queue  # for switch_to_writing
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn):
@@ -314,6 +356,10 @@ def make_engine(url: str, config: dict | None = None) -> Engine:
 
             @event.listens_for(engine, "close")
             def _sqlite_close(_dbapi_conn, record):
+                queue.leave(record.info)
+
+            @event.listens_for(engine, "detach")
+            def _sqlite_detach(_dbapi_conn, record):
                 queue.leave(record.info)
 
         return engine

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from registry.database import _WriterQueue, begin_write, make_engine
+from registry.database import _WriterQueue, make_engine, switch_to_writing
 
 
 @pytest.fixture
@@ -95,7 +95,7 @@ def test_readers_do_not_queue(engine, tmp_path):
 
 
 def test_a_thread_never_queues_behind_itself(tmp_path):
-    queue = _WriterQueue(str(tmp_path / "self.db"))
+    queue = _WriterQueue.for_database(str(tmp_path / "self.db"))
     first, second = {}, {}
     queue.join(first)
     queue.join(second)  # would block forever if it queued behind the first
@@ -107,7 +107,9 @@ def test_a_thread_never_queues_behind_itself(tmp_path):
     assert _queue_is_free(queue.path)
 
 
-def test_begin_write_takes_the_queue_late_and_the_sessions_commit_commits(engine, tmp_path):
+def test_switching_to_writing_takes_the_queue_late_and_the_sessions_commit_commits(
+    engine, tmp_path
+):
     queue_file = str(tmp_path / "queue.db") + "-writers"
     session = Session(engine)
     assert session.execute(text("SELECT count(*) FROM marks")).scalar() == 0  # a read snapshot
@@ -116,7 +118,7 @@ def test_begin_write_takes_the_queue_late_and_the_sessions_commit_commits(engine
     other = _writer(engine)
     other.execute(text("INSERT INTO marks VALUES ('meanwhile')"))
     other.commit()
-    begin_write(session)
+    switch_to_writing(session)
     assert not _queue_is_free(queue_file)
     assert session.execute(text("SELECT count(*) FROM marks")).scalar() == 1  # a fresh snapshot
     session.execute(text("INSERT INTO marks VALUES ('late')"))
@@ -127,3 +129,29 @@ def test_begin_write_takes_the_queue_late_and_the_sessions_commit_commits(engine
             "meanwhile",
             "late",
         ]
+
+
+def test_engines_on_one_file_share_one_queue(tmp_path):
+    path = str(tmp_path / "shared.db")
+    assert _WriterQueue.for_database(path) is _WriterQueue.for_database(path)
+
+
+def test_a_writer_stuck_in_the_queue_gives_up_waiting_and_holds_nothing(tmp_path):
+    queue = _WriterQueue(str(tmp_path / "stuck.db-writers"), patience=0.05)
+    holder = os.open(queue.path, os.O_RDONLY | os.O_CREAT, 0o600)
+    fcntl.flock(holder, fcntl.LOCK_EX)  # another process's writer that never finishes
+    waited: dict = {}
+    thread = threading.Thread(target=queue.join, args=(waited,))
+    thread.start()
+    thread.join(10)
+    assert not thread.is_alive()
+    assert "writer_queue_fd" not in waited  # it went on to SQLite's own busy timeout
+    os.close(holder)
+
+
+def test_a_lock_file_that_cannot_be_opened_means_no_queue_not_an_error(tmp_path):
+    queue = _WriterQueue(str(tmp_path / "missing-dir" / "x.db-writers"))
+    info: dict = {}
+    queue.join(info)
+    assert info == {}
+    queue.leave(info)

@@ -64,7 +64,7 @@ def requires_scope(scope: str):
 
 def takes_write_lock_late(func_):
     """Mark a POST view that mostly reads and writes at the end (it calls
-    ``registry.database.begin_write`` itself), so SQLite's write lock is not held up front."""
+    ``registry.database.switch_to_writing`` itself), so SQLite's write lock is not held up front."""
     func_.takes_write_lock_late = True
     return func_
 

@@ -6,7 +6,7 @@ from sqlalchemy import bindparam
 from registry import clock
 from registry.assignments.models import Assignment
 from registry.audit.context import current_request_id
-from registry.database import PreparedQuery, begin_write, new_id
+from registry.database import PreparedQuery, new_id, switch_to_writing
 from registry.errors import InvalidData, NotFound
 from registry.ids import find, is_valid_id
 from registry.qualification import engine, loader
@@ -150,7 +150,7 @@ def check(
     decision = decide(
         session=session, person_id=person_id, role=role, case_data=case, policy=policy
     )
-    begin_write(session)
+    switch_to_writing(session)
     return _record(
         session,
         person_id=person_id,
@@ -233,7 +233,7 @@ def book(
     (``FOR UPDATE``) before anything is read; on SQLite the transaction holds the database's
     write lock from its BEGIN IMMEDIATE.
     """
-    begin_write(session)
+    switch_to_writing(session)
     connection = session.connection()
     if connection.dialect.name != "sqlite" and is_valid_id(person_id):
         _LOCK_PERSON.rows(connection, person=person_id)
