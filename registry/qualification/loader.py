@@ -107,13 +107,10 @@ class _PeopleQueries(NamedTuple):
     facts: PreparedQuery
 
 
-def _people_queries(people_where: str, binds=()) -> _PeopleQueries:
-    """The people chosen by ``people_where`` (on people), and their facts in one statement."""
-    of_people = (
-        "person_id = :person"
-        if people_where == "id = :person"
-        else f"person_id IN (SELECT id FROM people WHERE {people_where})"
-    )
+def _people_queries(people_where: str, binds=(), *, of_people: str = "") -> _PeopleQueries:
+    """The people chosen by ``people_where`` (on people), and their facts in one statement;
+    ``of_people`` picks the facts' rows (default: ``person_id`` among those people)."""
+    of_people = of_people or f"person_id IN (SELECT id FROM people WHERE {people_where})"
     ignored = ", ".join(f"'{status}'" for status in sorted(engine.IGNORED_CREDENTIAL_STATUSES))
     return _PeopleQueries(
         people=PreparedQuery(
@@ -150,7 +147,8 @@ def _people_queries(people_where: str, binds=()) -> _PeopleQueries:
 
 
 # one person (whatever their kind or status: the rules explain a mismatch)
-ONE_PERSON = _people_queries("id = :person")
+# (an equality, so every fact table's person_id index leads the plan)
+ONE_PERSON = _people_queries("id = :person", of_people="person_id = :person")
 # every active person of a kind
 EVERYONE_OF_KIND = _people_queries("kind = :kind AND active = :active", binds=(_ACTIVE,))
 # every active person of a kind with an active appointment at the facility (all who can qualify)
