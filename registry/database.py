@@ -131,6 +131,14 @@ class PreparedQuery:
         self.clause = clause.columns(*self.columns) if self.columns else clause
         self._by_dialect: dict[tuple[str, str], tuple] = {}
 
+    def compiled_for(self, dialect) -> tuple:
+        """(sql, bind names in order or None, bind processors, result readers) for a dialect."""
+        key = (dialect.name, dialect.driver)
+        prepared = self._by_dialect.get(key)
+        if prepared is None:
+            prepared = self._by_dialect[key] = self._prepare(dialect)
+        return prepared
+
     def _prepare(self, dialect) -> tuple:
         compiled = self.clause.compile(dialect=dialect)
         binders = {}
@@ -143,9 +151,7 @@ class PreparedQuery:
             for index, column in enumerate(self.columns)
             if (process := column.type.dialect_impl(dialect).result_processor(dialect, None))
         ]
-        prepared = (compiled.string, compiled.positiontup, binders, readers)
-        self._by_dialect[(dialect.name, dialect.driver)] = prepared
-        return prepared
+        return (compiled.string, compiled.positiontup, binders, readers)
 
     def rows(self, connection, **params) -> list[tuple]:
         """Run the statement on a session's connection (``session.connection()``, inside its
@@ -163,9 +169,7 @@ def run_together(connection, calls) -> list[list]:
     raw = connection.connection
     statements = []
     for query, params in calls:
-        sql, positions, binders, readers = query._by_dialect.get(
-            (dialect.name, dialect.driver)
-        ) or query._prepare(dialect)
+        sql, positions, binders, readers = query.compiled_for(dialect)
         values = dict(params)
         for name, process in binders.items():
             if name in values:

@@ -96,7 +96,10 @@ _STORE_CHECK = PreparedQuery(
 
 
 def _record(session, *, person_id, role, case_data, decision, asked_by, purpose):
-    """Store the question and its answer (a plain insert: stored checks are never edited)."""
+    """Store the question and its answer (a plain insert: stored checks are never edited).
+
+    Returns the check as a QualificationCheck that is not in the session (nothing to flush).
+    """
     check = QualificationCheck(
         id=new_id(),
         person_id=person_id,
