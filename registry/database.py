@@ -112,15 +112,15 @@ def switch_to_writing(session) -> None:
 
 class PreparedQuery:
     """A hot-path statement: SQL written once, compiled once per dialect, run on the session's
-    own DBAPI cursor (inside its transaction), with bind and result types from model columns;
-    ``run_together`` sends several at once.
+    own DBAPI cursor (inside its transaction), with bind and result types from model columns.
 
     SQLAlchemy's per-execution work (statement cache keys, result objects) costs ~0.3 ms a
-    statement; the cursor ~0.03 ms. Qualification checks run ten statements each, so the rules'
-    hot path uses this; everything else uses the ORM. Errors are translated as SQLAlchemy's own
-    (``OperationalError`` -> 503, a lost connection invalidated) and ``before_cursor_execute``
-    listeners still see each statement (they observe it: a ``retval=True`` rewrite is ignored,
-    ``context`` is None and ``after_cursor_execute`` is not called).
+    statement; the cursor ~0.03 ms. A qualification check's reads (one statement) and its
+    stored answer (one insert) use this; everything else uses the ORM. Errors are translated as
+    SQLAlchemy's own (``OperationalError`` -> 503, a lost connection invalidated) and
+    ``before_cursor_execute`` listeners still see each statement (they observe it: a
+    ``retval=True`` rewrite is ignored, ``context`` is None and ``after_cursor_execute`` is not
+    called).
     """
 
     def __init__(self, sql: str, *, columns=(), binds=()):
@@ -156,82 +156,48 @@ class PreparedQuery:
     def rows(self, connection, **params) -> list[tuple]:
         """Run the statement on a session's connection (``session.connection()``, inside its
         transaction); the rows, typed (none for a write)."""
-        return run_together(connection, [(self, params)])[0]
-
-
-def run_together(connection, calls) -> list[list]:
-    """Run several ``(PreparedQuery, params)`` on a session's connection; each one's rows.
-
-    On PostgreSQL they go in one pipeline (one round trip to the server instead of one each);
-    elsewhere one after the other.
-    """
-    dialect = connection.dialect
-    raw = connection.connection
-    statements = []
-    for query, params in calls:
-        sql, positions, binders, readers = query.compiled_for(dialect)
+        dialect = connection.dialect
+        raw = connection.connection
+        sql, positions, binders, readers = self.compiled_for(dialect)
         values = dict(params)
         for name, process in binders.items():
             if name in values:
                 values[name] = process(values[name])
         args = tuple(values[name] for name in positions) if positions is not None else values
-        statements.append((sql, args, readers, query.returns_rows))
-    together = (
-        raw.driver_connection.pipeline()
-        if dialect.driver == "psycopg" and len(statements) > 1
-        else contextlib.nullcontext()
-    )
-    cursors = []
-    try:
-        with together:
-            for sql, args, _readers, _returns_rows in statements:
-                cursor = raw.cursor()
-                cursors.append(cursor)
-                for listener in connection.dispatch.before_cursor_execute:
-                    listener(connection, cursor, sql, args, None, False)
-                cursor.execute(sql, args)
-        results = [
-            cursor.fetchall() if returns_rows else []
-            for cursor, (_sql, _args, _readers, returns_rows) in zip(
-                cursors, statements, strict=True
-            )
-        ]
-    except dialect.loaded_dbapi.Error as exc:
-        lost = dialect.is_disconnect(exc, raw.dbapi_connection, cursors[-1] if cursors else None)
-        if lost:
-            connection.invalidate(exc)
-        if isinstance(together, contextlib.nullcontext):
-            sql, args, _readers, _returns_rows = statements[len(cursors) - 1 if cursors else 0]
-        else:
-            # a pipeline reports its first failure only when it ends: name the whole batch
-            sql = ";\n".join(statement[0] for statement in statements)
-            args = [statement[1] for statement in statements]
-        raise DBAPIError.instance(
-            sql,
-            args,
-            exc,
-            dialect.loaded_dbapi.Error,
-            connection_invalidated=lost,
-            dialect=dialect,
-        ) from exc
-    finally:
-        for cursor in cursors:
+        cursor = raw.cursor()
+        try:
+            for listener in connection.dispatch.before_cursor_execute:
+                listener(connection, cursor, sql, args, None, False)
+            cursor.execute(sql, args)
+            rows = cursor.fetchall() if self.returns_rows else []
+        except dialect.loaded_dbapi.Error as exc:
+            lost = dialect.is_disconnect(exc, raw.dbapi_connection, cursor)
+            if lost:
+                connection.invalidate(exc)
+            raise DBAPIError.instance(
+                sql,
+                args,
+                exc,
+                dialect.loaded_dbapi.Error,
+                connection_invalidated=lost,
+                dialect=dialect,
+            ) from exc
+        finally:
             with contextlib.suppress(dialect.loaded_dbapi.Error):
                 cursor.close()
-    return [
-        _typed(rows, readers)
-        for rows, (_sql, _args, readers, _returns_rows) in zip(results, statements, strict=True)
-    ]
+        return _typed(rows, readers)
 
 
 def _typed(rows: list, readers) -> list:
+    """The rows with each column's result processor applied (a NULL stays None)."""
     if not readers or not rows:
         return rows
     converted = []
     for row in rows:
         row = list(row)
         for index, process in readers:
-            row[index] = process(row[index])
+            if row[index] is not None:
+                row[index] = process(row[index])
         converted.append(row)
     return converted
 

@@ -213,12 +213,13 @@ def test_a_check_cut_off_mid_request_answers_503_and_the_next_one_is_stored(app,
     with app.app_context():
         where, doc, tech = f.network()
     body = {"person_id": tech.id, "role": "technologist", "case": case(where)}
-    # the server restarts just as the check's prepared statements run (after the ORM's auth)
-    facility_sql = loader.FACILITY.clause.compile(dialect=db.engine.dialect).string
+    # the server restarts just as the check's own statement runs (after the ORM's auth)
+    loads = loader.ONE_PERSON.by_role["technologist"].clause.compile(dialect=db.engine.dialect)
+    loads_sql = loads.string
     killed = []
 
     def restart_now(conn, cursor, statement, parameters, context, executemany):
-        if statement != facility_sql or killed:
+        if statement != loads_sql or killed:
             return
         pid = cursor.connection.info.backend_pid
         outsider = make_engine(TEST_DATABASE_URL)

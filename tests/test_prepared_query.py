@@ -10,7 +10,7 @@ from sqlalchemy import event, func, select, text
 from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
 
 from registry.assignments.models import Assignment
-from registry.database import PreparedQuery, db, make_engine, run_together
+from registry.database import PreparedQuery, db, make_engine
 from registry.qualification import loader
 from registry.qualification.models import QualificationCheck
 from tests import factories as f
@@ -37,36 +37,59 @@ def _is_utc(value: datetime) -> bool:
     return value.tzinfo is not None and value.utcoffset() == timedelta(0)
 
 
+def _rows(connection, fact, *, candidates=loader.ONE_PERSON, role="technologist", **params):
+    """The rows of one kind (``fact``) from the loader's one statement."""
+    every = {
+        "facility": None,
+        "person": None,
+        "kind": None,
+        "supervisor": None,
+        "active": True,
+        "starts": datetime(2000, 1, 1, tzinfo=UTC),
+        "ends": datetime(2000, 1, 2, tzinfo=UTC),
+        **params,
+    }
+    statement = candidates.by_role[role]
+    return [row for row in statement.rows(connection, **every) if row[0] == fact]
+
+
 def test_facility_json_list_and_bool_come_back_as_stored(app_context):
     open_ = f.facility(required=("BLS", "CNIM", "ACLS"))
     closed = f.facility(name="Closed Clinic", state="MO", required=(), active=False)
     db.session.commit()
     connection = db.session.connection()
 
-    (row,) = loader.FACILITY.rows(connection, facility=open_.id)
+    (row,) = _rows(connection, "facility", facility=open_.id)
     assert tuple(row) == (
+        "facility",
         open_.id,
+        None,
         "Overland Park Spine Center",
         "KS",
         "America/Chicago",
-        ("BLS", "CNIM", "ACLS"),  # the loader reads code lists as tuples
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
         True,
+        ("BLS", "CNIM", "ACLS"),  # the loader reads code lists as tuples
+        None,
     )
-    assert row[5] is True  # a bool, not SQLite's 1
-    (row,) = loader.FACILITY.rows(connection, facility=closed.id)
-    assert row[4] == () and row[5] is False
-    assert loader.FACILITY.rows(connection, facility="no-such-facility") == []
+    assert row[12] is True  # a bool, not SQLite's 1
+    (row,) = _rows(connection, "facility", facility=closed.id)
+    assert row[13] == () and row[12] is False
+    assert _rows(connection, "facility", facility="no-such-facility") == []
+    # the catalogue comes along whatever the facility
+    assert {row[1] for row in _rows(connection, "modality")} >= {"SSEP", "TCMEP", "EMG"}
+    types = {row[1]: tuple(row[3:6]) for row in _rows(connection, "type")}
+    assert types["ABPN-CN"][1:] == ("board_certification", "ABPN-N")
 
 
 def _facts(connection, kind, **params):
-    """One person's facts of one kind from the loader's single facts statement."""
-    every = {
-        "facility": "no-facility",
-        "starts": datetime(2000, 1, 1, tzinfo=UTC),
-        "ends": datetime(2000, 1, 2, tzinfo=UTC),
-        **params,
-    }
-    return [row for row in loader.ONE_PERSON.facts.rows(connection, **every) if row[0] == kind]
+    """One person's facts of one kind from the loader's one statement."""
+    return _rows(connection, kind, facility="no-facility", **params)
 
 
 def test_credential_dates_come_back_as_dates(app_context):
@@ -98,6 +121,7 @@ def test_credential_dates_come_back_as_dates(app_context):
         date(2024, 1, 5),
         date(2023, 2, 28),
         date(2028, 12, 31),
+        None,
         None,
         None,
         None,
@@ -156,6 +180,7 @@ def test_bookings_come_back_aware_utc_with_remote_as_bool(app_context):
         datetime(2026, 12, 1, 15, 15, 0, 123456, tzinfo=UTC),
         datetime(2026, 12, 1, 17, 45, tzinfo=UTC),
         False,
+        None,
         None,
     )
     assert _is_utc(first[10]) and _is_utc(first[11])
@@ -219,29 +244,64 @@ def test_agreements_modes_dates_and_active_bind(app_context):
     db.session.commit()
     connection = db.session.connection()
 
-    rows = loader.AGREEMENTS.rows(connection, facility=where.id, active=True)
-    assert sorted(row[6] for row in rows) == sorted([tess.id, lou.id])
-    for row in rows:
-        assert tuple(row[:6]) == (current.id, doc.id, ("remote",), 2, date(2025, 3, 1), None)
-        assert type(row[4]) is date
+    def agreements(**params):
+        rows = _rows(connection, "agreement", candidates=loader.EVERYONE_OF_KIND, **params)
+        # (id, technologist, physician, from, to, modes, max cases)
+        return sorted((row[1], row[2], row[3], row[8], row[9], row[13], row[14]) for row in rows)
+
+    rows = agreements(facility=where.id)
+    assert sorted(row[1] for row in rows) == sorted([tess.id, lou.id])
+    for ident, _tech, physician, starts, ends, modes, most in rows:
+        assert (ident, physician, starts, ends, modes, most) == (
+            current.id,
+            doc.id,
+            date(2025, 3, 1),
+            None,
+            ("remote",),
+            2,
+        )
+        assert type(starts) is date
     # the bool bind: False finds the inactive agreement only (no technologists: a NULL joined)
-    rows = loader.AGREEMENTS.rows(connection, facility=where.id, active=False)
-    assert [tuple(row) for row in rows] == [
-        (lapsed.id, doc.id, ("in_person", "remote"), 3, date(2025, 1, 1), date(2025, 12, 31), None)
+    assert agreements(facility=where.id, active=False) == [
+        (lapsed.id, None, doc.id, date(2025, 1, 1), date(2025, 12, 31), ("in_person", "remote"), 3)
     ]
-
-
-def test_people_active_flag_comes_back_as_bool(app_context):
-    tess = f.person()
-    ina = f.person(given="Ina", family="Active", active=False)
+    # one person's check brings only the agreements the rules could pick for them
+    others = f.agreement(where, f.person("physician", "Ada", "Lind"), technologists=[lou])
     db.session.commit()
     connection = db.session.connection()
-    (row,) = loader.ONE_PERSON.people.rows(connection, person=tess.id)
-    assert tuple(row) == (tess.id, "technologist", True, "Tess", "Nguyen")
-    (row,) = loader.ONE_PERSON.people.rows(connection, person=ina.id)
-    assert row[2] is False
-    rows = loader.EVERYONE_OF_KIND.people.rows(connection, kind="technologist", active=True)
-    assert [row[0] for row in rows] == [tess.id]
+    for_tess = _rows(connection, "agreement", facility=where.id, person=tess.id)
+    assert [(row[1], row[2]) for row in for_tess] == [(current.id, tess.id)]
+    for_lou = _rows(connection, "agreement", facility=where.id, person=lou.id)
+    assert sorted((row[1], row[2]) for row in for_lou) == sorted(
+        [(current.id, lou.id), (others.id, lou.id)]
+    )
+    for_doc = _rows(
+        connection, "agreement", role="interpreting_physician", facility=where.id, person=doc.id
+    )
+    assert sorted(row[1] for row in for_doc) == sorted([current.id, current.id])
+
+
+def test_people_active_flag_and_name_order(app_context):
+    tess = f.person()
+    ina = f.person(given="Ina", family="Active", active=False)
+    ann = f.person(given="Ann", family="Zeller")
+    bea = f.person(given="Bea", family="Adams")
+    db.session.commit()
+    connection = db.session.connection()
+    (row,) = _rows(connection, "person", person=tess.id)
+    assert (row[1], row[3], row[4], row[5], row[12]) == (
+        tess.id,
+        "technologist",
+        "Tess",
+        "Nguyen",
+        True,
+    )
+    (row,) = _rows(connection, "person", person=ina.id)
+    assert row[12] is False
+    rows = _rows(connection, "person", candidates=loader.EVERYONE_OF_KIND, kind="technologist")
+    # every active one, numbered in name order (the search answers in that order)
+    assert [row[1] for row in sorted(rows, key=lambda row: row[14])] == [bea.id, tess.id, ann.id]
+    assert sorted(row[14] for row in rows) == [1, 2, 3]
 
 
 def test_stored_check_reads_back_exactly_as_answered(app_context, client, auth, frozen_clock):
@@ -310,7 +370,7 @@ def test_invalid_sql_raises_sqlalchemy_errors_and_the_session_recovers(app_conte
 
     db.session.rollback()
     connection = db.session.connection()
-    assert [row[0] for row in loader.FACILITY.rows(connection, facility=where.id)] == [where.id]
+    assert [row[1] for row in _rows(connection, "facility", facility=where.id)] == [where.id]
     f.person(given="After", family="Rollback")
     db.session.commit()
     assert db.session.execute(text("SELECT count(*) FROM people")).scalar_one() == 1
@@ -328,6 +388,8 @@ def test_before_cursor_execute_listeners_see_each_prepared_statement(app_context
     where = f.facility()
     db.session.commit()
     connection = db.session.connection()  # a connection older than the listener sees it too
+    facility = PreparedQuery("SELECT id, name FROM facilities WHERE id = :facility")
+    modalities = PreparedQuery("SELECT code FROM modalities")
     seen = []
 
     def record(conn, cursor, statement, parameters, context, executemany):
@@ -335,25 +397,24 @@ def test_before_cursor_execute_listeners_see_each_prepared_statement(app_context
 
     event.listen(db.engine, "before_cursor_execute", record)
     try:
-        rows = loader.FACILITY.rows(connection, facility=where.id)
-        loader.MODALITY_CODES.rows(connection)
+        rows = facility.rows(connection, facility=where.id)
+        modalities.rows(connection)
     finally:
         event.remove(db.engine, "before_cursor_execute", record)
-    loader.FACILITY.rows(connection, facility=where.id)  # removed: no longer seen
+    facility.rows(connection, facility=where.id)  # removed: no longer seen
 
     assert rows[0][0] == where.id
     assert len(seen) == 2
     (conn, statement, parameters, executemany), second = seen
     assert conn is connection and executemany is False
-    expected = loader.FACILITY.clause.compile(dialect=connection.dialect).string
-    assert statement == expected
-    assert statement.startswith("SELECT id, name, state, timezone, CAST(required_credentials")
+    assert statement == facility.clause.compile(dialect=connection.dialect).string
+    assert statement.startswith("SELECT id, name FROM facilities WHERE id = ")
     values = parameters.values() if isinstance(parameters, dict) else parameters
     assert list(values) == [where.id]
     assert second[1] == "SELECT code FROM modalities"
 
 
-def test_a_listener_sees_a_checks_prepared_statements_and_its_insert(app_context, client, auth):
+def test_a_check_reads_in_one_statement_and_stores_in_one_insert(app_context, client, auth):
     where, doc, tech = f.network()
     seen = []
 
@@ -367,8 +428,8 @@ def test_a_listener_sees_a_checks_prepared_statements_and_its_insert(app_context
         event.remove(db.engine, "before_cursor_execute", record)
     dialect = db.engine.dialect
     statements = [statement for statement, _ in seen]
-    for query in (loader.FACILITY, loader.AGREEMENTS, *loader.ONE_PERSON):
-        assert query.clause.compile(dialect=dialect).string in statements
+    loads = loader.ONE_PERSON.by_role["technologist"].clause.compile(dialect=dialect).string
+    assert statements.count(loads) == 1
     inserts = [
         parameters
         for statement, parameters in seen
@@ -387,7 +448,7 @@ def test_a_lost_connection_is_invalidated_and_the_session_recovers(app_context):
     where = f.facility()
     db.session.commit()
     connection = db.session.connection()
-    assert loader.FACILITY.rows(connection, facility=where.id)
+    assert _rows(connection, "facility", facility=where.id)
     pid = connection.connection.dbapi_connection.info.backend_pid
     invalidated = []
 
@@ -411,7 +472,7 @@ def test_a_lost_connection_is_invalidated_and_the_session_recovers(app_context):
     event.listen(db.engine.pool, "invalidate", on_invalidate)
     try:
         with pytest.raises(OperationalError) as raised:
-            loader.FACILITY.rows(connection, facility=where.id)
+            _rows(connection, "facility", facility=where.id)
     finally:
         event.remove(db.engine.pool, "invalidate", on_invalidate)
     error = raised.value
@@ -423,19 +484,4 @@ def test_a_lost_connection_is_invalidated_and_the_session_recovers(app_context):
     db.session.rollback()
     connection = db.session.connection()
     assert connection.connection.dbapi_connection.info.backend_pid != pid
-    assert [row[0] for row in loader.FACILITY.rows(connection, facility=where.id)] == [where.id]
-
-
-def test_a_failing_batch_names_the_statement_that_failed(app_context):
-    # SQLite runs a batch one by one and names the failing statement; PostgreSQL's pipeline
-    # reports its first failure only at the end, so the error names the whole batch
-    broken = PreparedQuery("SELECT nope FROM nowhere")
-    with pytest.raises(DBAPIError) as raised:
-        run_together(
-            db.session.connection(),
-            [(broken, {}), (loader.FACILITY, {"facility": "x"}), (loader.MODALITY_CODES, {})],
-        )
-    db.session.rollback()
-    assert "SELECT nope FROM nowhere" in raised.value.statement
-    if db.engine.dialect.name == "sqlite":
-        assert raised.value.statement == "SELECT nope FROM nowhere"
+    assert [row[1] for row in _rows(connection, "facility", facility=where.id)] == [where.id]

@@ -1,37 +1,27 @@
-"""Fetch the facts the rules engine needs, for one person or every candidate, in six
-statements however many people: modalities, credential types, the facility, its agreements, the
-people, and all their credentials, appointments, scopes and overlapping bookings (one statement).
-These run on every check, so they are ``PreparedQuery`` statements (see ``registry.database``),
-typed by the model columns named beside them, sent together by ``load`` (one round trip on
-PostgreSQL)."""
+"""Fetch the facts the rules engine needs, for one person or every candidate, in one statement
+however many people: a ``UNION ALL`` of the modality codes, the credential types, the facility,
+its agreements, the supervising physician, the people, and all their credentials, appointments,
+scopes and overlapping bookings, each row tagged by what it is.
+
+One statement, not one per kind of fact: a check runs it on every request, and each statement
+costs the driver and the server a fixed amount however few rows it brings (see
+docs/performance.md). It is a ``PreparedQuery`` (see ``registry.database``) typed by the model
+columns named beside it."""
 
 import json
 from collections import defaultdict
 from functools import lru_cache
 from typing import NamedTuple
 
-from sqlalchemy import Boolean, String, Text, TypeDecorator, bindparam, column
+from sqlalchemy import Boolean, Integer, String, Text, TypeDecorator, bindparam, column
 
-from registry.agreements.models import SupervisionAgreement, agreement_technologists
 from registry.assignments.models import Assignment
-from registry.credentials.models import Credential, CredentialType
-from registry.database import PreparedQuery, UTCDateTime, run_together
-from registry.facilities.models import Appointment, Facility
-from registry.people.models import Person
+from registry.credentials.models import Credential
+from registry.database import PreparedQuery, UTCDateTime
 from registry.qualification import engine
-from registry.scopes.models import Scope
 
-_F = Facility.__table__.c
-_T = CredentialType.__table__.c
-_A = SupervisionAgreement.__table__.c
-_AT = agreement_technologists.c
-_P = Person.__table__.c
 _C = Credential.__table__.c
-_AP = Appointment.__table__.c
-_S = Scope.__table__.c
 _B = Assignment.__table__.c
-
-_ACTIVE = bindparam("active", type_=Boolean)
 
 
 @lru_cache(maxsize=4096)
@@ -53,114 +43,219 @@ class _CodeList(TypeDecorator):
         return None if value is None else _codes(value)
 
 
-FACILITY = PreparedQuery(
-    "SELECT id, name, state, timezone, CAST(required_credentials AS TEXT), active"
-    " FROM facilities WHERE id = :facility",
-    columns=(_F.id, _F.name, _F.state, _F.timezone, column("codes", _CodeList()), _F.active),
-)
-CREDENTIAL_TYPES = PreparedQuery(
-    "SELECT code, name, category, depends_on FROM credential_types",
-    columns=(_T.code, _T.name, _T.category, _T.depends_on),
-)
-MODALITY_CODES = PreparedQuery("SELECT code FROM modalities")
-AGREEMENTS = PreparedQuery(
-    "SELECT a.id, a.physician_id, CAST(a.modes AS TEXT), a.max_concurrent_cases, a.effective_from,"
-    " a.effective_to, t.technologist_id"
-    " FROM supervision_agreements a"
-    " LEFT JOIN agreement_technologists t ON t.agreement_id = a.id"
-    " WHERE a.facility_id = :facility AND a.active = :active",
-    columns=(
-        _A.id,
-        _A.physician_id,
-        column("modes", _CodeList()),
-        _A.max_concurrent_cases,
-        _A.effective_from,
-        _A.effective_to,
-        _AT.technologist_id,
-    ),
-    binds=(_ACTIVE,),
-)
-PERSON_KIND = PreparedQuery("SELECT kind FROM people WHERE id = :person", columns=(_P.kind,))
-
-# One row per credential, appointment (here), scope (here or anywhere) and overlapping booking,
-# tagged by its first column; each kind of value has its own columns, NULL where a fact has none.
-_FACT_COLUMNS = (
-    column("fact", String()),
-    column("id", String()),
-    column("person_id", String()),
-    column("text1", String()),
-    column("text2", String()),
-    column("text3", String()),
-    column("text4", String()),
-    column("date1", _C.verified_on.type),
-    column("date2", _C.issued_on.type),
-    column("date3", _C.expires_on.type),
-    column("starts_at", _B.starts_at.type),
-    column("ends_at", _B.ends_at.type),
-    column("flag", _B.remote.type),
-    column("list", _CodeList()),
-)
-
-
-class _PeopleQueries(NamedTuple):
-    people: PreparedQuery
-    facts: PreparedQuery
+# Every row: its tag, then these slots; each kind of fact puts its values in some of them and
+# NULL in the rest. The types are what the rows come back as (dates as dates on SQLite too).
+_SLOTS = {
+    "id": String(),
+    "person_id": String(),
+    "text1": String(),
+    "text2": String(),
+    "text3": String(),
+    "text4": String(),
+    "date1": _C.verified_on.type,
+    "date2": _C.issued_on.type,
+    "date3": _C.expires_on.type,
+    "starts_at": _B.starts_at.type,
+    "ends_at": _B.ends_at.type,
+    "flag": _B.remote.type,
+    "list": _CodeList(),
+    "number": Integer(),
+}
+# PostgreSQL types a UNION from its first branch: that one names the type of each NULL
+_TYPED_NULL = {
+    "date1": "CAST(NULL AS DATE)",
+    "date2": "CAST(NULL AS DATE)",
+    "date3": "CAST(NULL AS DATE)",
+    "starts_at": "CAST(NULL AS TIMESTAMP WITH TIME ZONE)",
+    "ends_at": "CAST(NULL AS TIMESTAMP WITH TIME ZONE)",
+    "flag": "CAST(NULL AS BOOLEAN)",
+    "number": "CAST(NULL AS INTEGER)",
+}
+_COLUMNS = (column("fact", String()), *(column(name, kind) for name, kind in _SLOTS.items()))
+# where each slot is in a row (the tag is first)
+_FACT = 0
+(
+    _ID,
+    _PERSON_ID,
+    _TEXT1,
+    _TEXT2,
+    _TEXT3,
+    _TEXT4,
+    _DATE1,
+    _DATE2,
+    _DATE3,
+    _STARTS_AT,
+    _ENDS_AT,
+    _FLAG,
+    _LIST,
+    _NUMBER,
+) = range(1, len(_SLOTS) + 1)
+_IGNORED = ", ".join(f"'{status}'" for status in sorted(engine.IGNORED_CREDENTIAL_STATUSES))
 
 
-def _people_queries(people_where: str, binds=(), *, of_people: str = "") -> _PeopleQueries:
-    """The people chosen by ``people_where`` (on people), and their facts in one statement;
-    ``of_people`` picks the facts' rows (default: ``person_id`` among those people)."""
+def _select(fact: str, source: str, *, first: bool = False, **slots: str) -> str:
+    """``SELECT '<fact>', <slots in order, NULL where not given> FROM <source>``."""
+    unknown = set(slots) - set(_SLOTS)
+    if unknown:
+        raise ValueError(f"unknown slots {sorted(unknown)}")
+    values = [
+        slots.get(name) or (_TYPED_NULL.get(name, "CAST(NULL AS TEXT)") if first else "NULL")
+        for name in _SLOTS
+    ]
+    return f"SELECT '{fact}', {', '.join(values)} FROM {source}"
+
+
+def _statement(people_where: str, *, of_people: str = "", agreements_where: str = "", binds=()):
+    """The one statement: the case's context, the people chosen by ``people_where`` (on
+    people) and their facts (rows picked by ``of_people``, default: ``person_id`` among those
+    people); ``agreements_where`` narrows the facility's agreements (on ``a`` and ``t``)."""
     of_people = of_people or f"person_id IN (SELECT id FROM people WHERE {people_where})"
-    ignored = ", ".join(f"'{status}'" for status in sorted(engine.IGNORED_CREDENTIAL_STATUSES))
-    return _PeopleQueries(
-        people=PreparedQuery(
-            "SELECT id, kind, active, given_name, family_name FROM people"
-            f" WHERE {people_where} ORDER BY family_name, given_name, id",
-            columns=(_P.id, _P.kind, _P.active, _P.given_name, _P.family_name),
-            binds=binds,
+    agreements_where = f" AND ({agreements_where})" if agreements_where else ""
+    branches = [
+        _select("modality", "modalities", first=True, id="code"),
+        _select(
+            "type",
+            "credential_types",
+            id="code",
+            text1="name",
+            text2="category",
+            text3="depends_on",
         ),
-        facts=PreparedQuery(
-            # the first branch names its NULLs' types: PostgreSQL types a UNION left to right
-            "SELECT 'credential', id, person_id, type, status, verification_method, jurisdiction,"
-            " verified_on, issued_on, expires_on, CAST(NULL AS TIMESTAMP WITH TIME ZONE),"
-            " CAST(NULL AS TIMESTAMP WITH TIME ZONE), CAST(NULL AS BOOLEAN), CAST(NULL AS TEXT)"
-            f" FROM credentials WHERE {of_people} AND status NOT IN ({ignored})"
-            " UNION ALL SELECT 'appointment', id, person_id, status, NULL, NULL, NULL, NULL,"
-            " starts_on, expires_on, NULL, NULL, NULL, NULL"
-            f" FROM appointments WHERE {of_people} AND facility_id = :facility"
-            " UNION ALL SELECT 'scope', id, person_id, activity, facility_id, NULL, NULL, NULL,"
-            " effective_from, effective_to, NULL, NULL, NULL, CAST(modalities AS TEXT)"
-            f" FROM scopes WHERE {of_people}"
-            " AND (facility_id IS NULL OR facility_id = :facility)"
-            " UNION ALL SELECT 'booking', id, person_id, role, facility_id, payer, NULL, NULL,"
-            " NULL, NULL, starts_at, ends_at, remote, NULL"
-            f" FROM assignments WHERE {of_people} AND status = 'booked'"
-            " AND starts_at < :ends AND ends_at > :starts",
-            columns=_FACT_COLUMNS,
-            binds=(
-                *binds,
-                bindparam("starts", type_=UTCDateTime),
-                bindparam("ends", type_=UTCDateTime),
-            ),
+        _select(
+            "facility",
+            "facilities",
+            id="id",
+            text1="name",
+            text2="state",
+            text3="timezone",
+            flag="active",
+            list="CAST(required_credentials AS TEXT)",
+        )
+        + " WHERE id = :facility",
+        _select(
+            "agreement",
+            "supervision_agreements a LEFT JOIN agreement_technologists t ON t.agreement_id = a.id",
+            id="a.id",
+            person_id="t.technologist_id",
+            text1="a.physician_id",
+            date2="a.effective_from",
+            date3="a.effective_to",
+            list="CAST(a.modes AS TEXT)",
+            number="a.max_concurrent_cases",
+        )
+        + f" WHERE a.facility_id = :facility AND a.active = :active{agreements_where}",
+        _select("supervisor", "people", id="id", text1="kind") + " WHERE id = :supervisor",
+        _select(
+            "person",
+            "people",
+            id="id",
+            text1="kind",
+            text2="given_name",
+            text3="family_name",
+            flag="active",
+            # the search answers in name order; one statement cannot ORDER BY only its people
+            number="CAST(ROW_NUMBER() OVER (ORDER BY family_name, given_name, id) AS INTEGER)",
+        )
+        + f" WHERE {people_where}",
+        _select(
+            "credential",
+            "credentials",
+            id="id",
+            person_id="person_id",
+            text1="type",
+            text2="status",
+            text3="verification_method",
+            text4="jurisdiction",
+            date1="verified_on",
+            date2="issued_on",
+            date3="expires_on",
+        )
+        + f" WHERE {of_people} AND status NOT IN ({_IGNORED})",
+        _select(
+            "appointment",
+            "appointments",
+            id="id",
+            person_id="person_id",
+            text1="status",
+            date2="starts_on",
+            date3="expires_on",
+        )
+        + f" WHERE {of_people} AND facility_id = :facility",
+        _select(
+            "scope",
+            "scopes",
+            id="id",
+            person_id="person_id",
+            text1="activity",
+            text2="facility_id",
+            date2="effective_from",
+            date3="effective_to",
+            list="CAST(modalities AS TEXT)",
+        )
+        + f" WHERE {of_people} AND (facility_id IS NULL OR facility_id = :facility)",
+        _select(
+            "booking",
+            "assignments",
+            id="id",
+            person_id="person_id",
+            text1="role",
+            text2="facility_id",
+            text3="payer",
+            starts_at="starts_at",
+            ends_at="ends_at",
+            flag="remote",
+        )
+        + f" WHERE {of_people} AND status = 'booked' AND starts_at < :ends AND ends_at > :starts",
+    ]
+    return PreparedQuery(
+        " UNION ALL ".join(branches),
+        columns=_COLUMNS,
+        binds=(
+            *binds,
+            bindparam("active", type_=Boolean),
+            bindparam("starts", type_=UTCDateTime),
+            bindparam("ends", type_=UTCDateTime),
         ),
     )
 
 
-# one person (whatever their kind or status: the rules explain a mismatch)
-# (an equality, so every fact table's person_id index leads the plan)
-ONE_PERSON = _people_queries("id = :person", of_people="person_id = :person")
-# every active person of a kind
-EVERYONE_OF_KIND = _people_queries("kind = :kind AND active = :active", binds=(_ACTIVE,))
-# every active person of a kind with an active appointment at the facility (all who can qualify)
-APPOINTED_OF_KIND = _people_queries(
-    "kind = :kind AND active = :active AND id IN (SELECT person_id FROM appointments"
-    " WHERE facility_id = :facility AND status = 'active')",
-    binds=(_ACTIVE,),
+class Candidates(NamedTuple):
+    """Whom a load is about: the statement for each role (see ``load``)."""
+
+    by_role: dict[str, PreparedQuery]
+
+
+# one person (whatever their kind or status: the rules explain a mismatch), and of the
+# facility's agreements only those the rules could pick for them (an equality on person_id,
+# so every fact table's person index leads the plan)
+ONE_PERSON = Candidates(
+    {
+        "technologist": _statement(
+            "id = :person",
+            of_people="person_id = :person",
+            # an agreement lists its technologists, or none for everyone appointed
+            agreements_where="t.technologist_id IS NULL OR t.technologist_id = :person",
+        ),
+        "interpreting_physician": _statement(
+            "id = :person",
+            of_people="person_id = :person",
+            agreements_where="a.physician_id = :person",
+        ),
+    }
 )
+# every active person of a kind
+_everyone = _statement("kind = :kind AND active = :active")
+EVERYONE_OF_KIND = Candidates(dict.fromkeys(engine.ROLES, _everyone))
+# every active person of a kind with an active appointment at the facility (all who can qualify)
+_appointed = _statement(
+    "kind = :kind AND active = :active AND id IN (SELECT person_id FROM appointments"
+    " WHERE facility_id = :facility AND status = 'active')"
+)
+APPOINTED_OF_KIND = Candidates(dict.fromkeys(engine.ROLES, _appointed))
 
 
 class Loaded(NamedTuple):
-    """What one batch fetched: the case's context and the candidates' facts."""
+    """What one statement fetched: the case's context and the candidates' facts."""
 
     facility: engine.FacilityFact | None
     modality_codes: frozenset[str]
@@ -175,72 +270,70 @@ def load(
     *,
     facility_id: str | None,
     supervisor_id: str | None,
-    people: _PeopleQueries | None,
+    candidates: Candidates | None,
     params: dict,
     starts,
     ends,
     role: str,
     policy,
 ) -> Loaded:
-    """Fetch everything a check or search needs in one batch (one round trip on PostgreSQL).
+    """Fetch everything a check or search needs in one statement.
 
-    ``facility_id`` and ``supervisor_id`` must be possible ids (or None: not fetched);
-    ``people`` (or None) chooses the candidates with ``params``.
+    ``facility_id`` and ``supervisor_id`` must be possible ids (or None: nothing fetched);
+    ``candidates`` (or None: nobody) chooses the people with ``params``.
     """
-    calls = [(MODALITY_CODES, {}), (CREDENTIAL_TYPES, {})]
-    if facility_id is not None:
-        calls += [
-            (FACILITY, {"facility": facility_id}),
-            (AGREEMENTS, {"facility": facility_id, "active": True}),
-        ]
-        if people is not None:
-            per_person = {**params, "facility": facility_id}
-            calls += [
-                (people.people, per_person),
-                (people.facts, {**per_person, "starts": starts, "ends": ends}),
-            ]
-    if supervisor_id is not None:
-        calls.append((PERSON_KIND, {"person": supervisor_id}))
-    results = iter(run_together(connection, calls))
-    modalities = frozenset(code for (code,) in next(results))
-    types = _credential_type_facts(next(results))
-    facility, agreements, candidates = None, (), {}
-    if facility_id is not None:
-        facility = _facility_fact(next(results))
-        agreements = _agreement_facts(next(results), facility_id)
-        if people is not None:
-            people_rows, fact_rows = next(results), next(results)
-            if facility is not None:
-                codes = relevant_types(types, facility, role, policy)
-                candidates = _person_facts(
-                    people_rows, fact_rows, facility_id=facility_id, credential_codes=codes
-                )
-    supervisor_kind = None
-    if supervisor_id is not None:
-        kinds = next(results)
-        supervisor_kind = kinds[0][0] if kinds else None
-    return Loaded(facility, modalities, supervisor_kind, types, agreements, candidates)
+    if facility_id is None or candidates is None:
+        # nobody to evaluate: the statement about one person, asked about no one
+        candidates, params = ONE_PERSON, {"person": None}
+    rows = candidates.by_role[role].rows(
+        connection,
+        **{
+            **params,
+            "facility": facility_id,
+            "active": True,
+            "supervisor": supervisor_id,
+            "starts": starts,
+            "ends": ends,
+        },
+    )
+    by_fact = defaultdict(list)
+    for row in rows:
+        by_fact[row[_FACT]].append(row)
+    modalities = frozenset(row[_ID] for row in by_fact["modality"])
+    types = _credential_type_facts(by_fact["type"])
+    facility = _facility_fact(by_fact["facility"])
+    agreements = _agreement_facts(by_fact["agreement"], facility_id) if facility else ()
+    people = {}
+    if facility is not None:
+        people = _person_facts(
+            by_fact,
+            facility_id=facility_id,
+            credential_codes=relevant_types(types, facility, role, policy),
+        )
+    supervisor = by_fact["supervisor"]
+    supervisor_kind = supervisor[0][_TEXT1] if supervisor else None
+    return Loaded(facility, modalities, supervisor_kind, types, agreements, people)
 
 
 def _facility_fact(rows) -> engine.FacilityFact | None:
-    if not rows or not rows[0][5]:
+    if not rows or not rows[0][_FLAG]:
         return None  # no such facility, or not active
-    ident, name, state, timezone, required, _active = rows[0]
+    (row,) = rows
     return engine.FacilityFact(
-        id=ident,
-        name=name,
-        state=state,
-        timezone=timezone,
-        required_credentials=tuple(required or ()),
+        id=row[_ID],
+        name=row[_TEXT1],
+        state=row[_TEXT2],
+        timezone=row[_TEXT3],
+        required_credentials=tuple(row[_LIST] or ()),
     )
 
 
 def _credential_type_facts(rows) -> dict[str, engine.CredentialTypeFact]:
     return {
-        code: engine.CredentialTypeFact(
-            code=code, name=name, category=category, depends_on=depends_on
+        row[_ID]: engine.CredentialTypeFact(
+            code=row[_ID], name=row[_TEXT1], category=row[_TEXT2], depends_on=row[_TEXT3]
         )
-        for code, name, category, depends_on in rows
+        for row in rows
     }
 
 
@@ -261,114 +354,91 @@ def relevant_types(types, facility: engine.FacilityFact, role: str, policy) -> s
 
 
 def _agreement_facts(rows, facility_id: str) -> tuple[engine.AgreementFact, ...]:
-    agreements: dict[str, tuple] = {}
+    """One fact per agreement; its rows (one per listed technologist) carry the same values."""
+    firsts: dict[str, list] = {}
     listed = defaultdict(set)
-    for *agreement, technologist_id in rows:
-        agreements.setdefault(agreement[0], agreement)
-        if technologist_id is not None:
-            listed[agreement[0]].add(technologist_id)
+    for row in rows:
+        firsts.setdefault(row[_ID], row)
+        if row[_PERSON_ID] is not None:
+            listed[row[_ID]].add(row[_PERSON_ID])
     return tuple(
         engine.AgreementFact(
             id=ident,
             facility_id=facility_id,
-            physician_id=physician_id,
+            physician_id=row[_TEXT1],
             technologist_ids=frozenset(listed[ident]),
-            modes=frozenset(modes or ()),
-            max_concurrent_cases=max_concurrent_cases,
-            effective_from=effective_from,
-            effective_to=effective_to,
+            modes=frozenset(row[_LIST] or ()),
+            max_concurrent_cases=row[_NUMBER],
+            effective_from=row[_DATE2],
+            effective_to=row[_DATE3],
             active=True,
         )
-        for (
-            ident,
-            physician_id,
-            modes,
-            max_concurrent_cases,
-            effective_from,
-            effective_to,
-        ) in agreements.values()
+        for ident, row in firsts.items()
     )
 
 
-def _person_facts(
-    people, fact_rows, *, facility_id, credential_codes
-) -> dict[str, engine.PersonFacts]:
-    """PersonFacts keyed by id, in the people rows' (name) order."""
+def _person_facts(by_fact, *, facility_id, credential_codes) -> dict[str, engine.PersonFacts]:
+    """PersonFacts keyed by id, in name order."""
     credentials, appointments = defaultdict(list), defaultdict(list)
     scopes, bookings = defaultdict(list), defaultdict(list)
-    for (
-        fact,
-        ident,
-        person_id,
-        text1,
-        text2,
-        text3,
-        text4,
-        date1,
-        date2,
-        date3,
-        starts_at,
-        ends_at,
-        flag,
-        listed,
-    ) in fact_rows:
-        if fact == "credential":
-            if text1 in credential_codes:
-                credentials[person_id].append(
-                    engine.CredentialFact(
-                        id=ident,
-                        type_code=text1,
-                        status=text2,
-                        verified=text3 is not None and date1 is not None,
-                        issued_on=date2,
-                        expires_on=date3,
-                        jurisdiction=text4,
-                    )
-                )
-        elif fact == "appointment":
-            appointments[person_id].append(
-                engine.AppointmentFact(
-                    id=ident,
-                    facility_id=facility_id,
-                    status=text1,
-                    starts_on=date2,
-                    expires_on=date3,
+    for row in by_fact["credential"]:
+        if row[_TEXT1] in credential_codes:
+            credentials[row[_PERSON_ID]].append(
+                engine.CredentialFact(
+                    id=row[_ID],
+                    type_code=row[_TEXT1],
+                    status=row[_TEXT2],
+                    # verified: how and when are both on file
+                    verified=row[_TEXT3] is not None and row[_DATE1] is not None,
+                    issued_on=row[_DATE2],
+                    expires_on=row[_DATE3],
+                    jurisdiction=row[_TEXT4],
                 )
             )
-        elif fact == "scope":
-            scopes[person_id].append(
-                engine.ScopeFact(
-                    id=ident,
-                    activity=text1,
-                    modalities=frozenset(listed or ()),
-                    facility_id=text2,
-                    effective_from=date2,
-                    effective_to=date3,
-                )
+    for row in by_fact["appointment"]:
+        appointments[row[_PERSON_ID]].append(
+            engine.AppointmentFact(
+                id=row[_ID],
+                facility_id=facility_id,
+                status=row[_TEXT1],
+                starts_on=row[_DATE2],
+                expires_on=row[_DATE3],
             )
-        else:
-            bookings[person_id].append(
-                engine.BookingFact(
-                    id=ident,
-                    role=text1,
-                    facility_id=text2,
-                    starts_at=starts_at,
-                    ends_at=ends_at,
-                    remote=flag,
-                    payer=text3,
-                )
-            )
-
-    return {
-        ident: engine.PersonFacts(
-            id=ident,
-            kind=kind,
-            active=active,
-            name=f"{given_name} {family_name}",
-            credentials=tuple(credentials[ident]),
-            appointments=tuple(appointments[ident]),
-            scopes=tuple(scopes[ident]),
-            bookings=tuple(bookings[ident]),
         )
-        for ident, kind, active, given_name, family_name in people
+    for row in by_fact["scope"]:
+        scopes[row[_PERSON_ID]].append(
+            engine.ScopeFact(
+                id=row[_ID],
+                activity=row[_TEXT1],
+                modalities=frozenset(row[_LIST] or ()),
+                facility_id=row[_TEXT2],
+                effective_from=row[_DATE2],
+                effective_to=row[_DATE3],
+            )
+        )
+    for row in by_fact["booking"]:
+        bookings[row[_PERSON_ID]].append(
+            engine.BookingFact(
+                id=row[_ID],
+                role=row[_TEXT1],
+                facility_id=row[_TEXT2],
+                starts_at=row[_STARTS_AT],
+                ends_at=row[_ENDS_AT],
+                remote=row[_FLAG],
+                payer=row[_TEXT3],
+            )
+        )
+    people = sorted(by_fact["person"], key=lambda row: row[_NUMBER])  # numbered in name order
+    return {
+        row[_ID]: engine.PersonFacts(
+            id=row[_ID],
+            kind=row[_TEXT1],
+            active=row[_FLAG],
+            name=f"{row[_TEXT2]} {row[_TEXT3]}",
+            credentials=tuple(credentials[row[_ID]]),
+            appointments=tuple(appointments[row[_ID]]),
+            scopes=tuple(scopes[row[_ID]]),
+            bookings=tuple(bookings[row[_ID]]),
+        )
+        for row in people
     }

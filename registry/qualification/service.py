@@ -27,7 +27,7 @@ def policy_from_config(config=None) -> engine.Policy:
     )
 
 
-def _load(session, *, case_data: dict, people, params, role, policy):
+def _load(session, *, case_data: dict, candidates, params, role, policy):
     """The case (validated against the registry), its facility, and the candidates' facts.
 
     Raises InvalidData naming every problem with the case (facility, modalities, physician).
@@ -38,7 +38,7 @@ def _load(session, *, case_data: dict, people, params, role, policy):
         session.connection(),
         facility_id=facility_id if is_valid_id(facility_id) else None,
         supervisor_id=supervisor if supervisor and is_valid_id(supervisor) else None,
-        people=people,
+        candidates=candidates,
         params=params,
         starts=case_data["starts_at"],
         ends=case_data["ends_at"],
@@ -125,7 +125,7 @@ def decide(*, session, person_id: str, role: str, case_data: dict, policy) -> en
     case, facts = _load(
         session,
         case_data=case_data,
-        people=loader.ONE_PERSON if is_valid_id(person_id) else None,
+        candidates=loader.ONE_PERSON if is_valid_id(person_id) else None,
         params={"person": person_id},
         role=role,
         policy=policy,
@@ -175,8 +175,8 @@ def search(*, session, role: str, case: dict, include_unqualified: bool, policy=
         session,
         case_data=case,
         # only the qualified wanted: nobody qualifies without an active appointment here
-        people=loader.EVERYONE_OF_KIND if include_unqualified else loader.APPOINTED_OF_KIND,
-        params={"kind": engine.PERSON_KIND_FOR_ROLE[role], "active": True},
+        candidates=loader.EVERYONE_OF_KIND if include_unqualified else loader.APPOINTED_OF_KIND,
+        params={"kind": engine.PERSON_KIND_FOR_ROLE[role]},
         role=role,
         policy=policy,
     )
