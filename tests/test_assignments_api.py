@@ -1,7 +1,9 @@
 """Booking: check and reserve in one step, concurrency caps, cancellation, races."""
 
 import threading
+from datetime import UTC, datetime
 
+from registry.assignments.models import Assignment
 from registry.database import db
 from tests import factories as f
 from tests.test_qualification_api import case
@@ -81,6 +83,51 @@ def test_cancelling_frees_the_slot_and_is_kept(app_context, client, auth):
     )
     listed = client.get(f"/api/v1/assignments?person_id={doc.id}", headers=auth).json
     assert sorted(a["status"] for a in listed) == ["booked", "cancelled"]
+
+
+def test_a_booking_is_stored_and_audited_like_any_other_write(app_context, client, auth):
+    # the booking inserts its row and audit event without the ORM: they must read back as the
+    # ORM would have written them, and a later cancel (an ORM update) must find version 1
+    where, doc, tech = f.network()
+    booked = book(client, auth, tech, "technologist", case(where, case_ref="OR-3")).json
+    db.session.expire_all()
+    row = db.session.get(Assignment, booked["id"])
+    assert (row.person_id, row.role, row.facility_id, row.status) == (
+        tech.id,
+        "technologist",
+        where.id,
+        "booked",
+    )
+    assert row.starts_at == datetime(2026, 12, 1, 14, 0, tzinfo=UTC)
+    assert (row.remote, row.payer, row.case_ref, row.version) == (False, "commercial", "OR-3", 1)
+    assert row.check_id == booked["decision"]["check_id"]
+    assert row.booked_by.startswith("api-key:") and row.created_at == row.updated_at
+    assert row.case == booked["case"]
+
+    trail = client.get(
+        "/api/v1/audit-events",
+        query_string={"entity_type": "assignment", "entity_id": booked["id"]},
+        headers=auth,
+    ).json
+    (created,) = trail
+    assert created["action"] == "create" and created["before"] is None
+    assert created["actor"] == row.booked_by
+    assert created["after"]["status"] == "booked"
+    assert created["after"]["check_id"] == row.check_id
+    assert created["after"]["starts_at"] == row.starts_at.isoformat()
+
+    cancelled = client.post(f"/api/v1/assignments/{booked['id']}/cancel", headers=auth)
+    assert cancelled.status_code == 200, cancelled.json
+    db.session.expire_all()
+    assert db.session.get(Assignment, booked["id"]).version == 2
+    trail = client.get(
+        "/api/v1/audit-events",
+        query_string={"entity_type": "assignment", "entity_id": booked["id"]},
+        headers=auth,
+    ).json
+    assert sorted(event["action"] for event in trail) == ["create", "update"]
+    (update,) = [event for event in trail if event["action"] == "update"]
+    assert (update["before"]["status"], update["after"]["status"]) == ("booked", "cancelled")
 
 
 def test_list_filters_by_window_and_facility(app_context, client, auth):

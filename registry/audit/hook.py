@@ -2,13 +2,13 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import event, inspect
+from sqlalchemy import bindparam, event, inspect
 from sqlalchemy.orm import Session
 
 from registry import clock
 from registry.audit.context import current_actor, current_request_id
 from registry.audit.models import AuditEvent
-from registry.database import new_id
+from registry.database import PreparedQuery, new_id
 
 # Tables whose rows are operational records rather than coordinator-entered facts. Alerts are
 # audited: the jobs write them with plain SQL (no ORM events), so only a person's retry shows.
@@ -79,50 +79,65 @@ def _before_flush(session: Session, _flush_context, _instances) -> None:
     for obj in list(session.dirty) + list(session.deleted):
         if isinstance(obj, AuditEvent):
             raise AuditTrailImmutable("audit events cannot be changed or deleted")
+    pending = session.info.setdefault("audit_pending", [])
     for obj in list(session.new):
         if obj.__tablename__ in NOT_AUDITED:
             continue
         if getattr(obj, "id", None) is None and "id" in obj.__table__.c:
             obj.id = new_id()
-        session.info.setdefault("audit_new", []).append(obj)
+        # a new row's event is written after the flush, when server defaults and ids are known
+        pending.append(("create", obj, None))
     for obj in list(session.dirty):
         if obj.__tablename__ in NOT_AUDITED or not session.is_modified(obj):
             continue
         before = snapshot(obj, before=True)
-        after = snapshot(obj)
-        if before != after:
-            session.add(_event("update", obj, before, after))
+        if before != snapshot(obj):
+            pending.append(("update", obj, before))
     for obj in list(session.deleted):
         if obj.__tablename__ not in NOT_AUDITED:
-            session.add(_event("delete", obj, snapshot(obj, before=True), None))
+            pending.append(("delete", obj, snapshot(obj, before=True)))
 
 
 def _after_flush(session: Session, _flush_context) -> None:
-    # New rows get their event after the flush so server defaults and ids are known.
-    pending = session.info.pop("audit_new", [])
-    if pending:
-        rows = [_event("create", obj, None, snapshot(obj)) for obj in pending]
-        session.info["audit_rows"] = session.info.get("audit_rows", []) + rows
+    """Write the flush's events in its transaction, straight to the table (no second flush)."""
+    pending = session.info.pop("audit_pending", [])
+    if not pending:
+        return
+    connection = session.connection()
+    for action, obj, before in pending:
+        after = None if action == "delete" else snapshot(obj)
+        _STORE_EVENT.rows(connection, **_event(action, obj, before, after))
 
 
-def _after_flush_postexec(session: Session, _flush_context) -> None:
-    rows = session.info.pop("audit_rows", [])
-    if rows:
-        session.add_all(rows)
+def record_created(connection, obj) -> None:
+    """The create event of a row inserted without the ORM (``obj`` holds every value it got)."""
+    _STORE_EVENT.rows(connection, **_event("create", obj, None, snapshot(obj)))
 
 
-def _event(action: str, obj, before, after) -> AuditEvent:
-    return AuditEvent(
-        id=new_id(),
-        occurred_at=clock.now(),
-        actor=current_actor(),
-        action=action,
-        entity_type=ENTITY_TYPES.get(obj.__tablename__, obj.__tablename__),
-        entity_id=_entity_id(obj),
-        before=before,
-        after=after,
-        request_id=current_request_id(),
-    )
+_E = AuditEvent.__table__.c
+_STORE_EVENT = PreparedQuery(
+    'INSERT INTO audit_events (id, occurred_at, actor, action, entity_type, entity_id, "before",'
+    ' "after", request_id) VALUES (:id, :occurred_at, :actor, :action, :entity_type,'
+    " :entity_id, :before, :after, :request_id)",
+    binds=[
+        bindparam(column.name, type_=column.type)
+        for column in (_E.occurred_at, _E.before, _E.after)
+    ],
+)
+
+
+def _event(action: str, obj, before, after) -> dict:
+    return {
+        "id": new_id(),
+        "occurred_at": clock.now(),
+        "actor": current_actor(),
+        "action": action,
+        "entity_type": ENTITY_TYPES.get(obj.__tablename__, obj.__tablename__),
+        "entity_id": _entity_id(obj),
+        "before": before,
+        "after": after,
+        "request_id": current_request_id(),
+    }
 
 
 def install() -> None:
@@ -130,4 +145,3 @@ def install() -> None:
     if not event.contains(Session, "before_flush", _before_flush):
         event.listen(Session, "before_flush", _before_flush)
         event.listen(Session, "after_flush", _after_flush)
-        event.listen(Session, "after_flush_postexec", _after_flush_postexec)

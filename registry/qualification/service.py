@@ -1,10 +1,13 @@
 """Check, search and book: the qualification question asked of the stored registry."""
 
+from datetime import UTC
+
 from flask import current_app
 from sqlalchemy import bindparam
 
 from registry import clock
 from registry.assignments.models import Assignment
+from registry.audit import hook as audit_hook
 from registry.audit.context import current_request_id
 from registry.database import PreparedQuery, new_id, switch_to_writing
 from registry.errors import InvalidData, NotFound
@@ -258,12 +261,15 @@ def book(
     )
     if not stored.qualified:
         return None, stored
+    booked_at = clock.now()
     assignment = Assignment(
+        id=new_id(),
         person_id=person_id,
         role=role,
         facility_id=case["facility_id"],
-        starts_at=case["starts_at"],
-        ends_at=case["ends_at"],
+        # as stored (an instant in UTC), so the audit event shows what reads back
+        starts_at=case["starts_at"].astimezone(UTC),
+        ends_at=case["ends_at"].astimezone(UTC),
         remote=case.get("remote", False),
         payer=case.get("payer", "commercial"),
         case_ref=case.get("case_ref"),
@@ -271,7 +277,20 @@ def book(
         status="booked",
         check_id=stored.id,
         booked_by=asked_by,
+        created_at=booked_at,
+        updated_at=booked_at,
+        version=1,
     )
-    session.add(assignment)
-    session.flush()
+    # a plain insert and its audit event: the ORM's unit of work costs more than the rules
+    connection = session.connection()
+    _STORE_ASSIGNMENT.rows(connection, **{c.name: getattr(assignment, c.key) for c in _AS})
+    audit_hook.record_created(connection, assignment)
     return assignment, stored
+
+
+_AS = Assignment.__table__.c
+_AS_NAMES = ", ".join(f'"{c.name}"' for c in _AS)  # quoted: "case" is a keyword
+_STORE_ASSIGNMENT = PreparedQuery(
+    f"INSERT INTO assignments ({_AS_NAMES}) VALUES ({', '.join(f':{c.name}' for c in _AS)})",
+    binds=[bindparam(c.name, type_=c.type) for c in _AS],
+)
