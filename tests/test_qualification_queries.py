@@ -1,10 +1,14 @@
-"""The loader fetches facts in a fixed number of queries, however many candidates there are."""
+"""The loader fetches facts in one statement, however many candidates there are; a search
+pauses the cycle collector while it builds them."""
 
+import gc
 from contextlib import contextmanager
 
+import pytest
 from sqlalchemy import event
 
 from registry.database import db
+from registry.errors import InvalidData
 from registry.qualification import service
 from tests import factories as f
 from tests.test_qualification_api import case
@@ -71,3 +75,35 @@ def test_single_check_uses_a_fixed_small_number_of_queries(app_context):
         )
     assert decision.qualified
     assert _reads(statements) == 1, statements  # the one statement of loader.py
+
+
+def test_a_search_pauses_the_cycle_collector_and_always_restores_it(app_context, monkeypatch):
+    where, doc, tech = f.network()
+    seen = []
+    evaluate_many = service.engine.evaluate_many
+
+    def watching(*args, **kwargs):
+        seen.append(gc.isenabled())
+        return evaluate_many(*args, **kwargs)
+
+    monkeypatch.setattr(service.engine, "evaluate_many", watching)
+    assert gc.isenabled()
+    result = _search(where)
+    assert [row["person_id"] for row in result["qualified"]] == [tech.id]
+    assert seen == [False] and gc.isenabled()
+
+    # a search that fails (an unknown facility) leaves the collector as it found it
+    from schemas.qualification import CaseSchema
+
+    unknown = CaseSchema().load({**case(where), "facility_id": "0" * 36})
+    with pytest.raises(InvalidData):
+        service.search(
+            session=db.session, role="technologist", case=unknown, include_unqualified=True
+        )
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        _search(where)
+        assert not gc.isenabled()  # nor turns it on when it was off
+    finally:
+        gc.enable()

@@ -1,5 +1,7 @@
 """Check, search and book: the qualification question asked of the stored registry."""
 
+import contextlib
+import gc
 from datetime import UTC
 
 from flask import current_app
@@ -174,6 +176,29 @@ def search(*, session, role: str, case: dict, include_unqualified: bool, policy=
     Not stored (a search is about many people at once); booking someone stores that check.
     """
     policy = policy or policy_from_config()
+    with _cycle_collector_paused():
+        return _search(
+            session, role=role, case=case, include_unqualified=include_unqualified, policy=policy
+        )
+
+
+@contextlib.contextmanager
+def _cycle_collector_paused():
+    """Pause Python's cycle collector for a search. A search builds tens of thousands of facts
+    and reasons at once; they hold no reference cycles (reference counting frees them), but
+    every few hundred allocations the collector walks them all again: about half a search's
+    time (docs/performance.md). Process-wide: a cycle made meanwhile elsewhere waits for the
+    next collection after it."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _search(session, *, role, case, include_unqualified, policy) -> dict:
     parsed, facts = _load(
         session,
         case_data=case,
