@@ -164,8 +164,9 @@ class PreparedQuery:
             if name in values:
                 values[name] = process(values[name])
         args = tuple(values[name] for name in positions) if positions is not None else values
-        cursor = raw.cursor()
+        cursor = None
         try:
+            cursor = raw.cursor()  # a connection the driver knows is dead fails here already
             for listener in connection.dispatch.before_cursor_execute:
                 listener(connection, cursor, sql, args, None, False)
             cursor.execute(sql, args)
@@ -183,8 +184,9 @@ class PreparedQuery:
                 dialect=dialect,
             ) from exc
         finally:
-            with contextlib.suppress(dialect.loaded_dbapi.Error):
-                cursor.close()
+            if cursor is not None:
+                with contextlib.suppress(dialect.loaded_dbapi.Error):
+                    cursor.close()
         return _typed(rows, readers)
 
 

@@ -1,12 +1,15 @@
 """The audit trail: one hook records every insert and update with its actor; it cannot change."""
 
 import pytest
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from registry.audit.context import acting_as
 from registry.audit.hook import AuditTrailImmutable
 from registry.audit.models import AuditEvent
 from registry.database import db
 from registry.people import service as people
+from registry.people.models import Person
 
 
 def test_updates_record_before_and_after_with_the_actor(app_context):
@@ -75,3 +78,62 @@ def test_the_api_offers_no_way_to_write_audit_events(client, auth):
     assert client.post("/api/v1/audit-events", json={}, headers=auth).status_code == 405
     filtered = client.get("/api/v1/audit-events?since=2026-01-01", headers=auth)
     assert filtered.status_code == 422  # since needs an offset: times are never ambiguous
+
+
+def _trail_since(count: int) -> list[AuditEvent]:
+    db.session.expire_all()
+    return list(
+        db.session.scalars(select(AuditEvent).order_by(AuditEvent.occurred_at, AuditEvent.id))
+    )[count:]
+
+
+def test_a_failed_flush_leaves_no_events_for_a_later_one(app_context):
+    # a CSV import runs each row in a savepoint: a row that fails must leave no trace
+    ann = Person(kind="technologist", given_name="Ann", family_name="A", npi="1111111111")
+    bea = Person(kind="technologist", given_name="Bea", family_name="B", npi="2222222222")
+    db.session.add_all([ann, bea])
+    db.session.commit()
+    before = len(_trail_since(0))
+
+    savepoint = db.session.begin_nested()
+    bea.npi = "1111111111"  # taken: the update fails
+    db.session.add(Person(kind="technologist", given_name="Dup", family_name="D", npi="1111111111"))
+    with pytest.raises(IntegrityError):
+        db.session.flush()
+    savepoint.rollback()
+
+    ann.given_name = "Alice"
+    db.session.commit()
+    trail = _trail_since(before)
+    assert [(event.action, event.entity_id) for event in trail] == [("update", ann.id)]
+    assert (trail[0].before["given_name"], trail[0].after["given_name"]) == ("Ann", "Alice")
+
+
+def test_a_change_from_nothing_is_recorded_with_nothing_before(app_context):
+    ann = Person(kind="technologist", given_name="Ann", family_name="A")
+    db.session.add(ann)
+    db.session.commit()
+    before = len(_trail_since(0))
+    ann.npi = "1234567893"
+    db.session.commit()
+    (event,) = _trail_since(before)
+    assert event.action == "update"
+    assert (event.before["npi"], event.after["npi"]) == (None, "1234567893")
+    # and back to nothing
+    ann.npi = None
+    db.session.commit()
+    (event,) = _trail_since(before + 1)
+    assert (event.before["npi"], event.after["npi"]) == ("1234567893", None)
+
+
+def test_a_change_to_an_expired_object_records_what_the_database_held(app_context):
+    ann = Person(kind="technologist", given_name="Ann", family_name="A")
+    db.session.add(ann)
+    db.session.commit()
+    before = len(_trail_since(0))
+    db.session.expire(ann)  # as a rollback leaves it: the old values are not in the session
+    ann.given_name = "Alice"
+    db.session.commit()
+    (event,) = _trail_since(before)
+    assert (event.before["given_name"], event.after["given_name"]) == ("Ann", "Alice")
+    assert event.before["family_name"] == event.after["family_name"] == "A"

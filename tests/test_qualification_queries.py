@@ -107,3 +107,13 @@ def test_a_search_pauses_the_cycle_collector_and_always_restores_it(app_context,
         assert not gc.isenabled()  # nor turns it on when it was off
     finally:
         gc.enable()
+
+
+def test_overlapping_searches_share_one_pause():
+    pause = service._CycleCollectorPause()
+    assert gc.isenabled()
+    with pause():
+        with pause():  # a second search starts (another thread) ...
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # ... and ends first: the first is still running
+    assert gc.isenabled()

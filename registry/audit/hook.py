@@ -2,8 +2,9 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import bindparam, event, inspect
+from sqlalchemy import bindparam, event, inspect, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.base import NO_VALUE
 
 from registry import clock
 from registry.audit.context import current_actor, current_request_id
@@ -45,6 +46,7 @@ def _plain(value):
 def snapshot(obj, *, before: bool = False) -> dict:
     """The audited state of a model instance (or its state before this flush)."""
     state = inspect(obj)
+    earlier = _values_before_this_flush(state) if before else {}
     data = {}
     for attr in state.mapper.column_attrs:
         key = attr.key
@@ -53,12 +55,7 @@ def snapshot(obj, *, before: bool = False) -> dict:
         if key in SECRET_COLUMNS:
             data[key] = "***"
             continue
-        if before:
-            history = state.attrs[key].history
-            value = history.deleted[0] if history.deleted else getattr(obj, key)
-        else:
-            value = getattr(obj, key)
-        data[key] = _plain(value)
+        data[key] = _plain(earlier[key] if key in earlier else getattr(obj, key))
     if hasattr(obj, "technologists"):
         history = state.attrs["technologists"].history
         people = (
@@ -70,6 +67,41 @@ def snapshot(obj, *, before: bool = False) -> dict:
     return data
 
 
+def _values_before_this_flush(state) -> dict:
+    """What the changed columns held before the changes this flush writes.
+
+    The session keeps each changed attribute's last loaded value, None included (a change from
+    NULL is a change). An attribute changed without being loaded first (an object expired by a
+    rollback, say) has none: those are read from the database, which still holds them.
+    """
+    mapper = state.mapper
+    earlier, unknown = {}, []
+    for key, value in state.committed_state.items():
+        if key not in mapper.column_attrs:
+            continue  # relationships: see technologist_ids
+        if value is NO_VALUE:
+            unknown.append(key)
+        else:
+            earlier[key] = value
+    if unknown:
+        identity = mapper.primary_key_from_instance(state.obj())
+        stored = (
+            state.session.connection()
+            .execute(
+                select(*(mapper.column_attrs[key].columns[0] for key in unknown)).where(
+                    *(
+                        column == value
+                        for column, value in zip(mapper.primary_key, identity, strict=True)
+                    )
+                )
+            )
+            .one_or_none()
+        )
+        if stored is not None:
+            earlier.update(zip(unknown, stored, strict=True))
+    return earlier
+
+
 def _entity_id(obj) -> str:
     key = inspect(obj).mapper.primary_key_from_instance(obj)
     return ":".join(str(part) for part in key)
@@ -79,7 +111,8 @@ def _before_flush(session: Session, _flush_context, _instances) -> None:
     for obj in list(session.dirty) + list(session.deleted):
         if isinstance(obj, AuditEvent):
             raise AuditTrailImmutable("audit events cannot be changed or deleted")
-    pending = session.info.setdefault("audit_pending", [])
+    # this flush's events only: a flush that failed (and was rolled back) left its list behind
+    pending = session.info["audit_pending"] = []
     for obj in list(session.new):
         if obj.__tablename__ in NOT_AUDITED:
             continue

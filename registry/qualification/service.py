@@ -2,6 +2,7 @@
 
 import contextlib
 import gc
+import threading
 from datetime import UTC
 
 from flask import current_app
@@ -182,20 +183,35 @@ def search(*, session, role: str, case: dict, include_unqualified: bool, policy=
         )
 
 
-@contextlib.contextmanager
-def _cycle_collector_paused():
-    """Pause Python's cycle collector for a search. A search builds tens of thousands of facts
-    and reasons at once; they hold no reference cycles (reference counting frees them), but
-    every few hundred allocations the collector walks them all again: about half a search's
-    time (docs/performance.md). Process-wide: a cycle made meanwhile elsewhere waits for the
-    next collection after it."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
+class _CycleCollectorPause:
+    """Pause Python's cycle collector while searches run. A search builds tens of thousands of
+    facts and reasons at once; they hold no reference cycles (reference counting frees them),
+    but every few hundred allocations the collector walks them all again: about half a search's
+    time (docs/performance.md). The collector is process-wide, so overlapping searches (threads)
+    share one pause: it ends when the last of them does, and only if it was on before."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._running = 0
+        self._was_enabled = False
+
+    @contextlib.contextmanager
+    def __call__(self):
+        with self._lock:
+            if self._running == 0:
+                self._was_enabled = gc.isenabled()
+                gc.disable()
+            self._running += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._running -= 1
+                if self._running == 0 and self._was_enabled:
+                    gc.enable()
+
+
+_cycle_collector_paused = _CycleCollectorPause()
 
 
 def _search(session, *, role, case, include_unqualified, policy) -> dict:
