@@ -9,7 +9,17 @@ import time
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, DateTime, Integer, MetaData, String, create_engine, event, text
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    bindparam,
+    create_engine,
+    event,
+    text,
+)
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, scoped_session, sessionmaker
@@ -131,6 +141,17 @@ class PreparedQuery:
         self.clause = clause.columns(*self.columns) if self.columns else clause
         self._by_dialect: dict[tuple[str, str], tuple] = {}
 
+    @classmethod
+    def insert_into(cls, table) -> "PreparedQuery":
+        """A plain INSERT of one row into ``table``: every column, bound by its name and typed
+        by it (run it with a value for each column)."""
+        names = ", ".join(f'"{column.name}"' for column in table.c)  # quoted: "case", "before"
+        values = ", ".join(f":{column.name}" for column in table.c)
+        return cls(
+            f"INSERT INTO {table.name} ({names}) VALUES ({values})",
+            binds=[bindparam(column.name, type_=column.type) for column in table.c],
+        )
+
     def compiled_for(self, dialect) -> tuple:
         """(sql, bind names in order or None, bind processors, result readers) for a dialect."""
         key = (dialect.name, dialect.driver)
@@ -188,6 +209,16 @@ class PreparedQuery:
                 with contextlib.suppress(dialect.loaded_dbapi.Error):
                     cursor.close()
         return _typed(rows, readers)
+
+
+def column_values(record) -> dict:
+    """A model instance's value for each column of its table, by column name (what
+    ``PreparedQuery.insert_into`` binds)."""
+    mapper = record.__mapper__
+    return {
+        column.name: getattr(record, mapper.get_property_by_column(column).key)
+        for column in record.__table__.c
+    }
 
 
 def _typed(rows: list, readers) -> list:

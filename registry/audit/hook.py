@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import bindparam, event, inspect, select
+from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.base import NO_VALUE
 
@@ -147,16 +147,7 @@ def record_created(connection, obj) -> None:
     _STORE_EVENT.rows(connection, **_event("create", obj, None, snapshot(obj)))
 
 
-_E = AuditEvent.__table__.c
-_STORE_EVENT = PreparedQuery(
-    'INSERT INTO audit_events (id, occurred_at, actor, action, entity_type, entity_id, "before",'
-    ' "after", request_id) VALUES (:id, :occurred_at, :actor, :action, :entity_type,'
-    " :entity_id, :before, :after, :request_id)",
-    binds=[
-        bindparam(column.name, type_=column.type)
-        for column in (_E.occurred_at, _E.before, _E.after)
-    ],
-)
+_STORE_EVENT = PreparedQuery.insert_into(AuditEvent.__table__)
 
 
 def _event(action: str, obj, before, after) -> dict:

@@ -6,13 +6,12 @@ import threading
 from datetime import UTC
 
 from flask import current_app
-from sqlalchemy import bindparam
 
 from registry import clock
 from registry.assignments.models import Assignment
 from registry.audit import hook as audit_hook
 from registry.audit.context import current_request_id
-from registry.database import PreparedQuery, new_id, switch_to_writing
+from registry.database import PreparedQuery, column_values, new_id, switch_to_writing
 from registry.errors import InvalidData, NotFound
 from registry.ids import find, is_valid_id
 from registry.qualification import engine, loader
@@ -88,17 +87,7 @@ def _load(session, *, case_data: dict, candidates, params, role, policy):
     return case, facts
 
 
-_Q = QualificationCheck.__table__.c
-_STORE_CHECK = PreparedQuery(
-    'INSERT INTO qualification_checks (id, person_id, role, "case", qualified, reasons,'
-    " warnings, evidence, checked_at, asked_by, purpose, request_id) VALUES (:id, :person_id,"
-    " :role, :case, :qualified, :reasons, :warnings, :evidence, :checked_at, :asked_by,"
-    " :purpose, :request_id)",
-    binds=[
-        bindparam(column.name, type_=column.type)
-        for column in (_Q.case, _Q.qualified, _Q.reasons, _Q.warnings, _Q.evidence, _Q.checked_at)
-    ],
-)
+_STORE_CHECK = PreparedQuery.insert_into(QualificationCheck.__table__)
 
 
 def _record(session, *, person_id, role, case_data, decision, asked_by, purpose):
@@ -120,9 +109,7 @@ def _record(session, *, person_id, role, case_data, decision, asked_by, purpose)
         purpose=purpose,
         request_id=current_request_id(),
     )
-    _STORE_CHECK.rows(
-        session.connection(), **{column.name: getattr(check, column.key) for column in _Q}
-    )
+    _STORE_CHECK.rows(session.connection(), **column_values(check))
     return check
 
 
@@ -324,14 +311,9 @@ def book(
     )
     # a plain insert and its audit event: the ORM's unit of work costs more than the rules
     connection = session.connection()
-    _STORE_ASSIGNMENT.rows(connection, **{c.name: getattr(assignment, c.key) for c in _AS})
+    _STORE_ASSIGNMENT.rows(connection, **column_values(assignment))
     audit_hook.record_created(connection, assignment)
     return assignment, stored
 
 
-_AS = Assignment.__table__.c
-_AS_NAMES = ", ".join(f'"{c.name}"' for c in _AS)  # quoted: "case" is a keyword
-_STORE_ASSIGNMENT = PreparedQuery(
-    f"INSERT INTO assignments ({_AS_NAMES}) VALUES ({', '.join(f':{c.name}' for c in _AS)})",
-    binds=[bindparam(c.name, type_=c.type) for c in _AS],
-)
+_STORE_ASSIGNMENT = PreparedQuery.insert_into(Assignment.__table__)
