@@ -26,7 +26,7 @@ _B = Assignment.__table__.c
 
 @lru_cache(maxsize=4096)
 def _codes(stored: str) -> tuple[str, ...]:
-    return tuple(json.loads(stored) or ())  # a JSON null reads as no codes, as before
+    return tuple(json.loads(stored) or ())  # a JSON null reads as no codes
 
 
 class _CodeList(TypeDecorator):
