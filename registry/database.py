@@ -18,6 +18,7 @@ from sqlalchemy import (
     bindparam,
     create_engine,
     event,
+    inspect,
     text,
 )
 from sqlalchemy.engine import Engine, make_url
@@ -145,10 +146,13 @@ class PreparedQuery:
     def insert_into(cls, table) -> "PreparedQuery":
         """A plain INSERT of one row into ``table``: every column, bound by its name and typed
         by it (run it with a value for each column)."""
+        for name in (table.name, *(column.name for column in table.c)):
+            if not name.isidentifier():
+                raise ValueError(f"insert_into writes plain names only, not {name!r}")
         names = ", ".join(f'"{column.name}"' for column in table.c)  # quoted: "case", "before"
         values = ", ".join(f":{column.name}" for column in table.c)
         return cls(
-            f"INSERT INTO {table.name} ({names}) VALUES ({values})",
+            f'INSERT INTO "{table.name}" ({names}) VALUES ({values})',
             binds=[bindparam(column.name, type_=column.type) for column in table.c],
         )
 
@@ -213,12 +217,17 @@ class PreparedQuery:
 
 def column_values(record) -> dict:
     """A model instance's value for each column of its table, by column name (what
-    ``PreparedQuery.insert_into`` binds)."""
+    ``PreparedQuery.insert_into`` binds). Every column must have been given a value: defaults
+    apply only when the ORM writes the row."""
     mapper = record.__mapper__
-    return {
-        column.name: getattr(record, mapper.get_property_by_column(column).key)
-        for column in record.__table__.c
-    }
+    given = inspect(record).dict
+    values = {}
+    for column in record.__table__.c:
+        key = mapper.get_property_by_column(column).key
+        if key not in given:
+            raise ValueError(f"{type(record).__name__}.{key} has no value to insert")
+        values[column.name] = given[key]
+    return values
 
 
 def _typed(rows: list, readers) -> list:

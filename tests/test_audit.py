@@ -7,6 +7,7 @@ from sqlalchemy.exc import IntegrityError
 from registry.audit.context import acting_as
 from registry.audit.hook import AuditTrailImmutable
 from registry.audit.models import AuditEvent
+from registry.credentials.models import Modality
 from registry.database import db
 from registry.people import service as people
 from registry.people.models import Person
@@ -137,3 +138,17 @@ def test_a_change_to_an_expired_object_records_what_the_database_held(app_contex
     (event,) = _trail_since(before)
     assert (event.before["given_name"], event.after["given_name"]) == ("Ann", "Alice")
     assert event.before["family_name"] == event.after["family_name"] == "A"
+
+
+def test_a_renamed_key_reads_what_was_stored_under_the_old_one(app_context):
+    alpha = Modality(code="ZZA", name="Alpha")
+    db.session.add(alpha)
+    db.session.commit()
+    before = len(_trail_since(0))
+    assert alpha.code == "ZZA"  # loaded again (the count expired it); only its name is not
+    db.session.expire(alpha, ["name"])
+    alpha.code, alpha.name = "ZZB", "Beta"
+    db.session.commit()
+    (event,) = _trail_since(before)
+    assert event.before == {"code": "ZZA", "name": "Alpha"}
+    assert event.after == {"code": "ZZB", "name": "Beta"}

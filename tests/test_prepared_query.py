@@ -10,7 +10,7 @@ from sqlalchemy import event, func, select, text
 from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
 
 from registry.assignments.models import Assignment
-from registry.database import PreparedQuery, db, make_engine
+from registry.database import PreparedQuery, column_values, db, make_engine
 from registry.qualification import loader
 from registry.qualification.models import QualificationCheck
 from tests import factories as f
@@ -433,7 +433,7 @@ def test_a_check_reads_in_one_statement_and_stores_in_one_insert(app_context, cl
     inserts = [
         parameters
         for statement, parameters in seen
-        if statement.startswith("INSERT INTO qualification_checks")
+        if statement.startswith('INSERT INTO "qualification_checks"')
     ]
     assert len(inserts) == 1
     values = inserts[0].values() if isinstance(inserts[0], dict) else inserts[0]
@@ -485,3 +485,15 @@ def test_a_lost_connection_is_invalidated_and_the_session_recovers(app_context):
     connection = db.session.connection()
     assert connection.connection.dbapi_connection.info.backend_pid != pid
     assert [row[1] for row in _rows(connection, "facility", facility=where.id)] == [where.id]
+
+
+def test_insert_into_needs_every_column_and_plain_names(app_context):
+    from sqlalchemy import Column, MetaData, String, Table
+
+    odd = Table("odd table", MetaData(), Column("id", String(36), primary_key=True))
+    with pytest.raises(ValueError, match="plain names"):
+        PreparedQuery.insert_into(odd)
+    # a value for every column: the ORM's defaults do not apply to a plain insert
+    unfinished = QualificationCheck(person_id="p", role="technologist")
+    with pytest.raises(ValueError, match="has no value"):
+        column_values(unfinished)

@@ -2,6 +2,7 @@
 pauses the cycle collector while it builds them."""
 
 import gc
+import threading
 from contextlib import contextmanager
 
 import pytest
@@ -117,3 +118,27 @@ def test_overlapping_searches_share_one_pause():
             assert not gc.isenabled()
         assert not gc.isenabled()  # ... and ends first: the first is still running
     assert gc.isenabled()
+
+
+def test_searches_that_keep_overlapping_still_collect_now_and_then():
+    pause = service._CycleCollectorPause(longest=0.0)
+    full_collections = gc.get_stats()[2]["collections"]
+    started = threading.Barrier(2)
+    release = threading.Event()
+    ended = []
+
+    def search():
+        with pause():
+            started.wait(5)
+            release.wait(5)
+        ended.append(gc.isenabled())
+
+    first = threading.Thread(target=search)
+    first.start()
+    with pause():
+        started.wait(5)  # both searches are running
+        release.set()
+        first.join(5)  # the other one ends while this one still runs: it collected once
+        assert not gc.isenabled()
+        assert gc.get_stats()[2]["collections"] > full_collections
+    assert ended == [False] and gc.isenabled()

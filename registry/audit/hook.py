@@ -84,7 +84,7 @@ def _values_before_this_flush(state) -> dict:
         else:
             earlier[key] = value
     if unknown:
-        identity = mapper.primary_key_from_instance(state.obj())
+        identity = state.identity  # as stored: the key itself may be changing in this flush
         stored = (
             state.session.connection()
             .execute(

@@ -3,6 +3,7 @@
 import contextlib
 import gc
 import threading
+import time
 from datetime import UTC
 
 from flask import current_app
@@ -175,27 +176,39 @@ class _CycleCollectorPause:
     facts and reasons at once; they hold no reference cycles (reference counting frees them),
     but every few hundred allocations the collector walks them all again: about half a search's
     time (docs/performance.md). The collector is process-wide, so overlapping searches (threads)
-    share one pause: it ends when the last of them does, and only if it was on before."""
+    share one pause: it ends when the last of them does, and only if it was on before; while
+    searches keep overlapping, one that ends after ``longest`` seconds of pause collects once,
+    so what other requests leave behind meanwhile is not kept for ever."""
 
-    def __init__(self) -> None:
+    def __init__(self, longest: float = 1.0) -> None:
+        self.longest = longest
         self._lock = threading.Lock()
         self._running = 0
         self._was_enabled = False
+        self._since = 0.0
 
     @contextlib.contextmanager
     def __call__(self):
         with self._lock:
             if self._running == 0:
                 self._was_enabled = gc.isenabled()
+                self._since = time.monotonic()
                 gc.disable()
             self._running += 1
         try:
             yield
         finally:
+            collect = False
             with self._lock:
                 self._running -= 1
-                if self._running == 0 and self._was_enabled:
-                    gc.enable()
+                if self._running == 0:
+                    if self._was_enabled:
+                        gc.enable()
+                elif time.monotonic() - self._since >= self.longest:
+                    self._since = time.monotonic()
+                    collect = self._was_enabled
+            if collect:
+                gc.collect()
 
 
 _cycle_collector_paused = _CycleCollectorPause()
@@ -308,6 +321,9 @@ def book(
         created_at=booked_at,
         updated_at=booked_at,
         version=1,
+        cancelled_at=None,
+        cancelled_by=None,
+        cancel_reason=None,
     )
     # a plain insert and its audit event: the ORM's unit of work costs more than the rules
     connection = session.connection()
