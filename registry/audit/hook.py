@@ -118,17 +118,17 @@ def _before_flush(session: Session, _flush_context, _instances) -> None:
             continue
         if getattr(obj, "id", None) is None and "id" in obj.__table__.c:
             obj.id = new_id()
-        # a new row's event is written after the flush, when server defaults and ids are known
-        pending.append(("create", obj, None))
+        # its after-state is taken after the flush, when server defaults and ids are known
+        pending.append(("create", obj, None, None))
     for obj in list(session.dirty):
         if obj.__tablename__ in NOT_AUDITED or not session.is_modified(obj):
             continue
-        before = snapshot(obj, before=True)
-        if before != snapshot(obj):
-            pending.append(("update", obj, before))
+        before, after = snapshot(obj, before=True), snapshot(obj)
+        if before != after:
+            pending.append(("update", obj, before, after))
     for obj in list(session.deleted):
         if obj.__tablename__ not in NOT_AUDITED:
-            pending.append(("delete", obj, snapshot(obj, before=True)))
+            pending.append(("delete", obj, snapshot(obj, before=True), None))
 
 
 def _after_flush(session: Session, _flush_context) -> None:
@@ -137,8 +137,9 @@ def _after_flush(session: Session, _flush_context) -> None:
     if not pending:
         return
     connection = session.connection()
-    for action, obj, before in pending:
-        after = None if action == "delete" else snapshot(obj)
+    for action, obj, before, after in pending:
+        if action == "create":
+            after = snapshot(obj)
         _STORE_EVENT.rows(connection, **_event(action, obj, before, after))
 
 
