@@ -139,12 +139,14 @@ def _after_flush(session: Session, _flush_context) -> None:
     connection = session.connection()
     for action, obj, before, after in pending:
         if action == "create":
-            after = snapshot(obj)
-        _STORE_EVENT.rows(connection, **_event(action, obj, before, after))
+            record_created(connection, obj)
+        else:
+            _STORE_EVENT.rows(connection, **_event(action, obj, before, after))
 
 
 def record_created(connection, obj) -> None:
-    """The create event of a row inserted without the ORM (``obj`` holds every value it got)."""
+    """The create event of a row just inserted (by the ORM's flush, or by a plain insert: then
+    ``obj`` holds every value it got)."""
     _STORE_EVENT.rows(connection, **_event("create", obj, None, snapshot(obj)))
 
 

@@ -105,7 +105,7 @@ def _select(fact: str, source: str, *, first: bool = False, **slots: str) -> str
     return f"SELECT '{fact}', {', '.join(values)} FROM {source}"
 
 
-def _statement(people_where: str, *, of_people: str = "", agreements_where: str = "", binds=()):
+def _statement(people_where: str, *, of_people: str = "", agreements_where: str = ""):
     """The one statement: the case's context, the people chosen by ``people_where`` (on
     people) and their facts (rows picked by ``of_people``, default: ``person_id`` among those
     people); ``agreements_where`` narrows the facility's agreements (on ``a`` and ``t``)."""
@@ -211,7 +211,6 @@ def _statement(people_where: str, *, of_people: str = "", agreements_where: str 
         " UNION ALL ".join(branches),
         columns=_COLUMNS,
         binds=(
-            *binds,
             bindparam("active", type_=Boolean),
             bindparam("starts", type_=UTCDateTime),
             bindparam("ends", type_=UTCDateTime),
