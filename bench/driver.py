@@ -156,16 +156,24 @@ def _rps(run) -> float:
     return len(run["latencies"]) / run["wall"]
 
 
+def chosen_operations(all_operations, only: str):
+    """The trivial endpoint (always first) and the operations whose names contain one of the
+    comma-separated words of ``only`` (all of them when it is empty)."""
+    words = [word.strip() for word in only.split(",") if word.strip()]
+    trivial, *others = all_operations
+    return [trivial, *(op for op in others if not words or any(w in op[0] for w in words))]
+
+
 WARM_UP_SECONDS = 1.0
 # each operation is timed in ROUNDS slices, each right after a slice of the trivial endpoint
 ROUNDS = 4
 
 
 def main():
-    base, key, ids_file, seconds, threads = sys.argv[1:6]
+    base, key, ids_file, seconds, threads, only = sys.argv[1:7]
     with open(ids_file) as handle:
         ids = json.load(handle)
-    chosen = operations(ids)
+    chosen = chosen_operations(operations(ids), only)
     threads = int(threads)
     # every worker has imported, compiled and cached what each operation needs before timing
     for _name, method, path, body in chosen:

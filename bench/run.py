@@ -42,6 +42,12 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=4, help="client connections")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--port", type=int, default=8099)
+    parser.add_argument(
+        "--only",
+        default="",
+        help="time only the operations whose names contain one of these comma-separated words "
+        "(the trivial endpoint is always timed)",
+    )
     args = parser.parse_args()
 
     work = ROOT / "var" / "bench"
@@ -98,6 +104,7 @@ def main() -> None:
                 str(ids_file),
                 str(args.seconds),
                 str(args.threads),
+                args.only,
             ],
             cwd=ROOT,
             check=True,

@@ -47,6 +47,7 @@ def _rows(connection, fact, *, candidates=loader.ONE_PERSON, role="technologist"
         "active": True,
         "starts": datetime(2000, 1, 1, tzinfo=UTC),
         "ends": datetime(2000, 1, 2, tzinfo=UTC),
+        "kept_stamp": None,  # nothing kept: the context's rows come too
         **params,
     }
     statement = candidates.by_role[role]
@@ -265,20 +266,16 @@ def test_agreements_modes_dates_and_active_bind(app_context):
     assert agreements(facility=where.id, active=False) == [
         (lapsed.id, None, doc.id, date(2025, 1, 1), date(2025, 12, 31), ("in_person", "remote"), 3)
     ]
-    # one person's check brings only the agreements the rules could pick for them
+    # one person's check brings every active agreement of the facility (kept for all checks
+    # there), the rules pick among them
     others = f.agreement(where, f.person("physician", "Ada", "Lind"), technologists=[lou])
     db.session.commit()
     connection = db.session.connection()
-    for_tess = _rows(connection, "agreement", facility=where.id, person=tess.id)
-    assert [(row[1], row[2]) for row in for_tess] == [(current.id, tess.id)]
-    for_lou = _rows(connection, "agreement", facility=where.id, person=lou.id)
-    assert sorted((row[1], row[2]) for row in for_lou) == sorted(
-        [(current.id, lou.id), (others.id, lou.id)]
-    )
-    for_doc = _rows(
-        connection, "agreement", role="interpreting_physician", facility=where.id, person=doc.id
-    )
-    assert sorted(row[1] for row in for_doc) == sorted([current.id, current.id])
+    for role, person in (("technologist", tess), ("interpreting_physician", doc)):
+        rows = _rows(connection, "agreement", role=role, facility=where.id, person=person.id)
+        assert sorted((row[1], row[2]) for row in rows) == sorted(
+            [(current.id, tess.id), (current.id, lou.id), (others.id, lou.id)]
+        )
 
 
 def test_people_active_flag_and_name_order(app_context):

@@ -6,9 +6,17 @@ scopes and overlapping bookings, each row tagged by what it is.
 One statement, not one per kind of fact: a check runs it on every request, and each statement
 costs the driver and the server a fixed amount however few rows it brings (see
 docs/performance.md). It is a ``PreparedQuery`` (see ``registry.database``) typed by the model
-columns named beside it."""
+columns named beside it.
+
+The modalities, credential types and the facility's agreements (the *context*) are the same for
+every check at a facility, so each process keeps them (``_KEPT``) with the rules context stamp
+they were read with. The statement brings them only when the stamp in the database differs from
+the one kept: it reads the stamp in the same snapshot as everything else, and the database
+replaces the stamp on every change to those tables (triggers of migration 0002), so what is
+kept is never older than what the statement would have read."""
 
 import json
+import weakref
 from collections import defaultdict
 from functools import lru_cache
 from typing import NamedTuple
@@ -105,14 +113,17 @@ def _select(fact: str, source: str, *, first: bool = False, **slots: str) -> str
     return f"SELECT '{fact}', {', '.join(values)} FROM {source}"
 
 
-def _statement(people_where: str, *, of_people: str = "", agreements_where: str = ""):
-    """The one statement: the case's context, the people chosen by ``people_where`` (on
-    people) and their facts (rows picked by ``of_people``, default: ``person_id`` among those
-    people); ``agreements_where`` narrows the facility's agreements (on ``a`` and ``t``)."""
+# the context's rows come only when the process keeps none read with the current stamp
+_UNLESS_KEPT = "NOT EXISTS (SELECT 1 FROM rules_context_stamp WHERE stamp = :kept_stamp)"
+
+
+def _statement(people_where: str, *, of_people: str = ""):
+    """The one statement: the stamp, the context (unless kept), the facility, the supervising
+    physician, the people chosen by ``people_where`` (on people) and their facts (rows picked
+    by ``of_people``, default: ``person_id`` among those people)."""
     of_people = of_people or f"person_id IN (SELECT id FROM people WHERE {people_where})"
-    agreements_where = f" AND ({agreements_where})" if agreements_where else ""
     branches = [
-        _select("modality", "modalities", first=True, id="code"),
+        _select("modality", "modalities", first=True, id="code") + f" WHERE {_UNLESS_KEPT}",
         _select(
             "type",
             "credential_types",
@@ -120,7 +131,9 @@ def _statement(people_where: str, *, of_people: str = "", agreements_where: str 
             text1="name",
             text2="category",
             text3="depends_on",
-        ),
+        )
+        + f" WHERE {_UNLESS_KEPT}",
+        _select("stamp", "rules_context_stamp", id="stamp"),
         _select(
             "facility",
             "facilities",
@@ -143,7 +156,7 @@ def _statement(people_where: str, *, of_people: str = "", agreements_where: str 
             list="CAST(a.modes AS TEXT)",
             number="a.max_concurrent_cases",
         )
-        + f" WHERE a.facility_id = :facility AND a.active = :active{agreements_where}",
+        + f" WHERE a.facility_id = :facility AND a.active = :active AND {_UNLESS_KEPT}",
         _select("supervisor", "people", id="id", text1="kind") + " WHERE id = :supervisor",
         _select(
             "person",
@@ -224,24 +237,10 @@ class Candidates(NamedTuple):
     by_role: dict[str, PreparedQuery]
 
 
-# one person (whatever their kind or status: the rules explain a mismatch), and of the
-# facility's agreements only those the rules could pick for them (an equality on person_id,
-# so every fact table's person index leads the plan)
-ONE_PERSON = Candidates(
-    {
-        "technologist": _statement(
-            "id = :person",
-            of_people="person_id = :person",
-            # an agreement lists its technologists, or none for everyone appointed
-            agreements_where="t.technologist_id IS NULL OR t.technologist_id = :person",
-        ),
-        "interpreting_physician": _statement(
-            "id = :person",
-            of_people="person_id = :person",
-            agreements_where="a.physician_id = :person",
-        ),
-    }
-)
+# one person (whatever their kind or status: the rules explain a mismatch), by an equality on
+# person_id, so every fact table's person index leads the plan
+_one_person = _statement("id = :person", of_people="person_id = :person")
+ONE_PERSON = Candidates(dict.fromkeys(engine.ROLES, _one_person))
 # every active person of a kind
 _everyone = _statement("kind = :kind AND active = :active")
 EVERYONE_OF_KIND = Candidates(dict.fromkeys(engine.ROLES, _everyone))
@@ -251,6 +250,20 @@ _appointed = _statement(
     " WHERE facility_id = :facility AND status = 'active')"
 )
 APPOINTED_OF_KIND = Candidates(dict.fromkeys(engine.ROLES, _appointed))
+
+
+class _Context(NamedTuple):
+    """What every check at one facility reads alike, and the stamp it was read with."""
+
+    stamp: str
+    modality_codes: frozenset[str]
+    credential_types: dict[str, engine.CredentialTypeFact]
+    agreements: tuple[engine.AgreementFact, ...]
+
+
+# per database (its engine), per facility id; a bound on facilities kept, past which all go
+_KEPT: "weakref.WeakKeyDictionary[object, dict[str, _Context]]" = weakref.WeakKeyDictionary()
+_MOST_FACILITIES_KEPT = 4096
 
 
 class Loaded(NamedTuple):
@@ -284,6 +297,10 @@ def load(
     if facility_id is None or candidates is None:
         # nobody to evaluate: the statement about one person, asked about no one
         candidates, params = ONE_PERSON, {"person": None}
+    kept_here = _KEPT.get(connection.engine)
+    if kept_here is None:
+        kept_here = _KEPT.setdefault(connection.engine, {})
+    kept = kept_here.get(facility_id) if facility_id is not None else None
     rows = candidates.by_role[role].rows(
         connection,
         **{
@@ -293,15 +310,27 @@ def load(
             "supervisor": supervisor_id,
             "starts": starts,
             "ends": ends,
+            "kept_stamp": kept.stamp if kept is not None else None,
         },
     )
     by_fact = defaultdict(list)
     for row in rows:
         by_fact[row[_FACT]].append(row)
-    modalities = frozenset(row[_ID] for row in by_fact["modality"])
-    types = _credential_type_facts(by_fact["type"])
+    stamp = by_fact["stamp"][0][_ID] if by_fact["stamp"] else None
+    if kept is None or kept.stamp != stamp:  # the statement brought the context
+        kept = _Context(
+            stamp,
+            frozenset(row[_ID] for row in by_fact["modality"]),
+            _credential_type_facts(by_fact["type"]),
+            _agreement_facts(by_fact["agreement"], facility_id),
+        )
+        if stamp is not None and facility_id is not None:
+            if len(kept_here) >= _MOST_FACILITIES_KEPT:
+                kept_here.clear()
+            kept_here[facility_id] = kept
+    modalities, types = kept.modality_codes, kept.credential_types
     facility = _facility_fact(by_fact["facility"])
-    agreements = _agreement_facts(by_fact["agreement"], facility_id) if facility else ()
+    agreements = kept.agreements if facility else ()
     people = {}
     if facility is not None:
         people = _person_facts(
