@@ -5,16 +5,44 @@ is made, and the next check reads the change, in this process and in any other."
 from datetime import date
 
 import pytest
+from alembic import command
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 
 from registry import create_app
 from registry.agreements.models import SupervisionAgreement
-from registry.database import PreparedQuery, db
+from registry.credentials.models import CredentialType, Modality
+from registry.database import PreparedQuery, db, make_engine
+from registry.migrate import alembic_config, upgrade
 from registry.qualification import loader
 from tests import factories as f
 from tests.test_qualification_api import ask, case, codes
 
 CONTEXT_FACTS = {"modality", "type", "agreement"}
+WATCHED = {"modalities", "credential_types", "supervision_agreements", "agreement_technologists"}
+
+
+def _triggers(connection) -> dict[str, int]:
+    """The stamp's triggers on each table."""
+    if connection.dialect.name == "sqlite":
+        rows = connection.execute(
+            text(
+                "SELECT tbl_name FROM sqlite_master WHERE type = 'trigger'"
+                " AND name LIKE '%rules_context_stamp'"
+            )
+        )
+    else:
+        rows = connection.execute(
+            text(
+                "SELECT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid"
+                " WHERE NOT t.tgisinternal AND t.tgname LIKE '%rules_context_stamp'"
+                " AND c.relnamespace = current_schema()::regnamespace"
+            )
+        )
+    counts: dict[str, int] = {}
+    for (table,) in rows:
+        counts[table] = counts.get(table, 0) + 1
+    return counts
 
 
 def _stamp() -> str:
@@ -60,6 +88,100 @@ def test_every_change_to_the_context_tables_replaces_the_stamp(app_context, chan
     db.session.execute(text(CHANGES[change]))
     db.session.commit()
     assert _stamp() != before
+
+
+def test_insert_update_and_delete_of_each_watched_table_replace_the_stamp(app_context):
+    where, doc, tech = f.network()
+    other = f.person(given="Lou", family="Park")
+    db.session.commit()
+    seen = {_stamp()}
+
+    def renewed(what: str) -> None:
+        """Commit the change just made; its stamp must be new."""
+        db.session.commit()
+        stamp = _stamp()
+        assert stamp not in seen, f"{what}: the stamp stayed"
+        seen.add(stamp)
+
+    catalogue = [
+        (Modality, "VEP9", {}),
+        (CredentialType, "TEST-CT", {"category": "certification", "kinds": ["technologist"]}),
+    ]
+    for model, code, extra in catalogue:
+        table = model.__tablename__
+        db.session.add(model(code=code, name="Test", **extra))
+        renewed(f"{table} insert")
+        db.session.get(model, code).name = "Other"
+        renewed(f"{table} update")
+        db.session.delete(db.session.get(model, code))
+        renewed(f"{table} delete")
+
+    agreement = f.agreement(where, doc)
+    renewed("agreement insert")
+    agreement.technologists.append(tech)
+    renewed("technologist listed")
+    db.session.execute(
+        text("UPDATE agreement_technologists SET technologist_id = :to"), {"to": other.id}
+    )
+    renewed("technologist changed")
+    db.session.expire_all()
+    agreement.technologists.clear()
+    renewed("technologist unlisted")
+    agreement.max_concurrent_cases = 1
+    renewed("agreement update")
+    db.session.delete(agreement)
+    renewed("agreement delete")
+    assert len(seen) == 13
+
+
+def test_every_watched_table_has_its_triggers_at_the_head_revision(app_context):
+    # a later migration that rebuilds a watched table on SQLite (batch mode) drops its
+    # triggers: this fails until it creates them again
+    per_table = 3 if db.engine.dialect.name == "sqlite" else 1  # insert/update/delete, or one
+    assert _triggers(db.session.connection()) == dict.fromkeys(WATCHED, per_table)
+
+
+def test_the_stamp_is_one_row(app_context):
+    assert len(_stamp()) >= 32
+    with pytest.raises(IntegrityError):
+        db.session.execute(text("INSERT INTO rules_context_stamp (id, stamp) VALUES (2, 'x')"))
+    db.session.rollback()
+
+
+def test_migration_0002_downgrades_and_upgrades_again(tmp_path, database_url):
+    if not database_url.startswith("sqlite"):
+        url = database_url  # PostgreSQL: a schema of its own, dropped after
+        schema = "stamp_migration"
+        engine = make_engine(url)
+        with engine.begin() as connection:
+            connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+            connection.execute(text(f"CREATE SCHEMA {schema}"))
+        engine.dispose()
+        url = f"{url}?options=-csearch_path%3D{schema}"
+    else:
+        url, schema = f"sqlite:///{tmp_path / 'stamp.db'}", None
+    try:
+        upgrade(url)
+        command.downgrade(alembic_config(url), "0001")
+        engine = make_engine(url)
+        with engine.connect() as connection:
+            assert _triggers(connection) == {}
+            assert not connection.dialect.has_table(connection, "rules_context_stamp")
+        engine.dispose()
+        upgrade(url)
+        engine = make_engine(url)
+        with engine.connect() as connection:
+            assert set(_triggers(connection)) == WATCHED
+            assert (
+                connection.execute(text("SELECT count(*) FROM rules_context_stamp")).scalar() == 1
+            )
+        engine.dispose()
+    finally:
+        if schema:
+            engine = make_engine(database_url)
+            with engine.begin() as connection:
+                connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+            engine.dispose()
 
 
 def test_a_change_rolled_back_or_elsewhere_keeps_the_stamp(app_context):
@@ -132,18 +254,23 @@ def test_a_check_reads_a_change_made_by_plain_sql_at_once(app_context, client, a
     assert codes(ask(client, auth, tech, "technologist", body)) == ["NO_SUPERVISION_AGREEMENT"]
 
 
-def test_another_replica_reads_the_change_at_once(app, app_context, client, auth, database_url):
+def test_another_replica_reads_the_change_at_once(
+    app, app_context, client, auth, database_url, context_rows
+):
     """Two app instances (two engines, as two replicas) against one database."""
     where, doc, tech = f.network()
     replica = create_app({**app.config, "DATABASE_URL": database_url})
     other = replica.test_client()
-    assert ask(other, auth, tech, "technologist", case(where))["qualified"] is True
+    for _ in range(2):
+        assert ask(other, auth, tech, "technologist", case(where))["qualified"] is True
+    assert context_rows[1] == 0  # the replica keeps the context
     assert ask(client, auth, tech, "technologist", case(where))["qualified"] is True
     db.session.execute(text("UPDATE supervision_agreements SET active = false"))
     db.session.commit()
     assert codes(ask(other, auth, tech, "technologist", case(where))) == [
         "NO_SUPERVISION_AGREEMENT"
     ]
+    assert context_rows[-1] > 0
     with replica.app_context():
         db.session.remove()
         db.engine.dispose()
@@ -164,3 +291,32 @@ def test_what_is_kept_is_bounded(app_context, client, auth, monkeypatch):
     kept = loader._KEPT[db.engine]
     assert 1 <= len(kept) <= 2
     assert places[-1].id in kept
+
+
+def test_physician_checks_and_searches_use_the_kept_context(
+    app_context, client, auth, context_rows
+):
+    where, doc, tech = f.network()
+    remote = case(where, remote=True)
+    for _ in range(2):
+        assert ask(client, auth, doc, "interpreting_physician", remote)["qualified"] is True
+    response = client.post(
+        "/api/v1/qualification-searches",
+        json={"role": "technologist", "case": case(where)},
+        headers=auth,
+    )
+    assert response.status_code == 200
+    assert [p["person_id"] for p in response.json["qualified"]] == [tech.id]
+    assert context_rows[0] > 0
+    assert context_rows[1:] == [0, 0]
+
+
+@pytest.mark.postgres_only
+def test_a_writer_with_an_empty_search_path_still_renews_the_stamp(app_context):
+    # pg_restore --data-only, for one, writes with search_path set to ''
+    before = _stamp()
+    schema = db.session.execute(text("SELECT current_schema()")).scalar_one()
+    db.session.execute(text("SET LOCAL search_path = ''"))
+    db.session.execute(text(f"UPDATE {schema}.modalities SET name = name WHERE code = 'EEG'"))
+    db.session.commit()
+    assert _stamp() != before

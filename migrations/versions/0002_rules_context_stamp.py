@@ -18,7 +18,10 @@ down_revision = "0001"
 branch_labels = None
 depends_on = None
 
-# the tables whose rows every check at a facility reads alike
+# The tables whose rows every check at a facility reads alike. On SQLite, a later migration
+# that rebuilds one of them (Alembic's batch mode copies the table and drops the old one)
+# drops its triggers too, and must create them again as below; tests/test_rules_context.py
+# checks that every watched table has them at the head revision.
 WATCHED = ("modalities", "credential_types", "supervision_agreements", "agreement_technologists")
 
 
@@ -28,14 +31,19 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("stamp", sa.String(length=36), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_rules_context_stamp")),
+        sa.CheckConstraint("id = 1", name=op.f("ck_rules_context_stamp_one_row")),
     )
     if op.get_bind().dialect.name == "postgresql":
         op.execute(
             "INSERT INTO rules_context_stamp (id, stamp) VALUES (1, gen_random_uuid()::text)"
         )
         op.execute(
-            "CREATE FUNCTION renew_rules_context_stamp() RETURNS trigger LANGUAGE plpgsql AS $$"
-            " BEGIN UPDATE rules_context_stamp SET stamp = gen_random_uuid()::text; RETURN NULL; END $$"
+            # its own search_path: a writer with another (pg_restore sets an empty one) still
+            # finds the table
+            "CREATE FUNCTION renew_rules_context_stamp() RETURNS trigger LANGUAGE plpgsql"
+            " SET search_path FROM CURRENT AS $$ BEGIN"
+            " UPDATE rules_context_stamp SET stamp = gen_random_uuid()::text WHERE id = 1;"
+            " RETURN NULL; END $$"
         )
         for table in WATCHED:
             op.execute(
@@ -52,7 +60,8 @@ def upgrade() -> None:
                 op.execute(
                     f"CREATE TRIGGER {table}_{change.lower()}_renews_rules_context_stamp"
                     f" AFTER {change} ON {table} BEGIN"
-                    " UPDATE rules_context_stamp SET stamp = lower(hex(randomblob(16))); END"
+                    " UPDATE rules_context_stamp SET stamp = lower(hex(randomblob(16)))"
+                    " WHERE id = 1; END"
                 )
 
 

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from registry.database import Base, IdMixin, UTCDateTime
@@ -35,6 +35,7 @@ class RulesContextStamp(Base):
     """
 
     __tablename__ = "rules_context_stamp"
+    __table_args__ = (CheckConstraint("id = 1", name="one_row"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     stamp: Mapped[str] = mapped_column(String(36))
