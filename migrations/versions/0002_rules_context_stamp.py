@@ -33,17 +33,16 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_rules_context_stamp")),
         sa.CheckConstraint("id = 1", name=op.f("ck_rules_context_stamp_one_row")),
     )
-    if op.get_bind().dialect.name == "postgresql":
+    postgres = op.get_bind().dialect.name == "postgresql"
+    new_stamp = "gen_random_uuid()::text" if postgres else "lower(hex(randomblob(16)))"
+    renew = f"UPDATE rules_context_stamp SET stamp = {new_stamp} WHERE id = 1;"
+    op.execute(f"INSERT INTO rules_context_stamp (id, stamp) VALUES (1, {new_stamp})")
+    if postgres:
+        # its own search_path: a writer with another (pg_restore sets an empty one) still
+        # finds the table
         op.execute(
-            "INSERT INTO rules_context_stamp (id, stamp) VALUES (1, gen_random_uuid()::text)"
-        )
-        op.execute(
-            # its own search_path: a writer with another (pg_restore sets an empty one) still
-            # finds the table
             "CREATE FUNCTION renew_rules_context_stamp() RETURNS trigger LANGUAGE plpgsql"
-            " SET search_path FROM CURRENT AS $$ BEGIN"
-            " UPDATE rules_context_stamp SET stamp = gen_random_uuid()::text WHERE id = 1;"
-            " RETURN NULL; END $$"
+            f" SET search_path FROM CURRENT AS $$ BEGIN {renew} RETURN NULL; END $$"
         )
         for table in WATCHED:
             op.execute(
@@ -52,16 +51,11 @@ def upgrade() -> None:
                 " FOR EACH STATEMENT EXECUTE FUNCTION renew_rules_context_stamp()"
             )
     else:  # SQLite: row triggers, one per kind of change
-        op.execute(
-            "INSERT INTO rules_context_stamp (id, stamp) VALUES (1, lower(hex(randomblob(16))))"
-        )
         for table in WATCHED:
             for change in ("INSERT", "UPDATE", "DELETE"):
                 op.execute(
                     f"CREATE TRIGGER {table}_{change.lower()}_renews_rules_context_stamp"
-                    f" AFTER {change} ON {table} BEGIN"
-                    " UPDATE rules_context_stamp SET stamp = lower(hex(randomblob(16)))"
-                    " WHERE id = 1; END"
+                    f" AFTER {change} ON {table} BEGIN {renew} END"
                 )
 
 
