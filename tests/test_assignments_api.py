@@ -3,6 +3,8 @@
 import threading
 from datetime import UTC, datetime
 
+from sqlalchemy import text
+
 from registry.assignments.models import Assignment
 from registry.database import db
 from tests import factories as f
@@ -37,6 +39,41 @@ def test_booking_a_qualified_technologist_and_refusing_an_overlap(app_context, c
     assert first.json["id"] in second.json["decision"]["reasons"][0]["evidence"]
     adjacent = case(where, starts="2026-12-01T12:00:00-06:00", ends="2026-12-01T14:00:00-06:00")
     assert book(client, auth, tech, "technologist", adjacent).status_code == 201
+
+
+def test_a_booking_and_a_refusal_are_committed_with_what_they_store(app_context, client, auth):
+    where, doc, tech = f.network()
+    booked = book(client, auth, tech, "technologist", case(where))
+    refused = book(client, auth, tech, "technologist", case(where))  # the same window again
+    assert (booked.status_code, refused.status_code) == (201, 409)
+    check_id = refused.json["decision"]["check_id"]
+
+    # read on another connection: only what was committed
+    with db.engine.connect() as other:
+        assignment = other.execute(
+            text("SELECT status, check_id FROM assignments WHERE id = :id"),
+            {"id": booked.json["id"]},
+        ).one()
+        checks = dict(
+            other.execute(
+                text("SELECT id, purpose FROM qualification_checks WHERE id IN (:a, :b)"),
+                {"a": assignment.check_id, "b": check_id},
+            ).all()
+        )
+        events = other.execute(
+            text(
+                "SELECT count(*) FROM audit_events"
+                " WHERE entity_type = 'assignment' AND entity_id = :id AND action = 'create'"
+            ),
+            {"id": booked.json["id"]},
+        ).scalar_one()
+        booked_rows = other.execute(text("SELECT count(*) FROM assignments")).scalar_one()
+    assert assignment.status == "booked"
+    assert checks == {assignment.check_id: "booking", check_id: "booking"}
+    assert events == 1
+    assert booked_rows == 1  # the refusal booked nothing
+    stored = client.get(f"/api/v1/qualification-checks/{check_id}", headers=auth)
+    assert stored.status_code == 200 and stored.json["qualified"] is False
 
 
 def test_a_fourth_concurrent_remote_case_is_refused(app_context, client, auth):
@@ -177,8 +214,6 @@ def test_racing_bookings_for_the_last_remote_slots_book_exactly_the_cap(app, cli
         thread.join(timeout=120)
     assert sorted(statuses) == [201] * 3 + [409] * 21
     with app.app_context():
-        from registry.assignments.models import Assignment
-
         assert db.session.query(Assignment).filter_by(status="booked").count() == 3
 
 

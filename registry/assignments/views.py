@@ -33,8 +33,7 @@ class Assignments(MethodView):
             role=data["role"],
             case=data["case"],
             asked_by=current_actor(),
-        )
-        db.session.commit()
+        )  # booked (or refused) and committed
         if assignment is None:
             abort(
                 409,

