@@ -193,23 +193,35 @@ class PreparedQuery:
 
         On PostgreSQL the write and the COMMIT go to the server together, in one round trip (a
         psycopg pipeline), and the session's own commit then finds nothing left to send;
-        elsewhere it is the write, then the session's commit. The session must have no changes
-        of its own to flush (they would be flushed after the COMMIT, outside the transaction).
+        elsewhere it is the write, then the session's commit. Changes pending in the session
+        are flushed first, into the same transaction. If anything fails, the session is rolled
+        back (nothing of the transaction is committed) and the error raised.
         """
-        if session.new or session.dirty or session.deleted:
-            raise RuntimeError("run_and_commit: the session has unflushed changes")
-        connection = session.connection()
-        dialect = connection.dialect
-        if self.returns_rows or dialect.driver != "psycopg" or not _pipelines_supported():
-            self.rows(connection, **params)
-        else:
-            sql, args, _readers = self._bound(dialect, params)
-            pipeline = connection.connection.dbapi_connection.pipeline
-            # leaving the pipeline sends both statements and reads their results (or raises)
-            with _driver_cursor(connection, sql, args) as cursor, pipeline():
-                cursor.execute(sql, args)
-                cursor.execute("COMMIT", prepare=False)
-        session.commit()  # on PostgreSQL it ends the session's side only: nothing left to send
+        if _in_a_savepoint(session):
+            # the driver's COMMIT would commit the outer transaction under the savepoint
+            raise RuntimeError("run_and_commit cannot commit inside a savepoint")
+        try:
+            session.flush()
+            connection = session.connection()
+            dialect = connection.dialect
+            if self.returns_rows or dialect.driver != "psycopg" or not _pipelines_supported():
+                self.rows(connection, **params)
+            else:
+                sql, args, _readers = self._bound(dialect, params)
+                pipeline = connection.connection.dbapi_connection.pipeline
+                # leaving the pipeline sends both statements and reads their results (or raises)
+                with _driver_cursor(connection, sql, args) as cursor, pipeline():
+                    cursor.execute(sql, args)
+                    cursor.execute("COMMIT", prepare=False)
+            session.commit()  # on PostgreSQL this ends the session's side: nothing left to send
+        except Exception:
+            session.rollback()  # a failed COMMIT left the driver outside any transaction
+            raise
+        except BaseException:
+            # interrupted mid-pipeline (e.g. SystemExit): the connection's state is unknown
+            with contextlib.suppress(Exception):
+                session.connection().invalidate()
+            raise
 
     def _bound(self, dialect, params: dict) -> tuple:
         """(sql, the driver's arguments, result readers) for ``params`` on a dialect."""
@@ -252,6 +264,27 @@ def _driver_cursor(connection, sql, args):
         if cursor is not None:
             with contextlib.suppress(dialect.loaded_dbapi.Error):
                 cursor.close()
+
+
+def _in_a_savepoint(session) -> bool:
+    """Whether a session (or a scoped session's current one) is inside ``begin_nested()``."""
+    current = session() if isinstance(session, scoped_session) else session
+    return current.in_nested_transaction()
+
+
+class _PipelineClosingNote(logging.Filter):
+    """Drops psycopg's warning that closing a pipeline after an error met the pipeline's own
+    "aborted" state: the error itself is raised to the caller (and logged by whoever handles
+    it), so the warning would only report it twice, as something else."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (
+            record.msg == "error ignored terminating %r: %s"
+            and type(record.args[0]).__name__ == "Pipeline"
+        )
+
+
+logging.getLogger("psycopg").addFilter(_PipelineClosingNote())
 
 
 @functools.cache

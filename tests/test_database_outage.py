@@ -235,7 +235,9 @@ def test_a_check_cut_off_mid_request_answers_503_and_the_next_one_is_stored(app,
                 )
             alive = text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid")
             deadline = time.monotonic() + 5
-            with outsider.connect() as other:
+            # each look in its own transaction: within one, pg_stat_activity answers from a
+            # snapshot taken at its first read, and a backend seen exiting would stay seen
+            with outsider.connect().execution_options(isolation_level="AUTOCOMMIT") as other:
                 while other.execute(alive, {"pid": pid}).scalar_one():
                     assert time.monotonic() < deadline, "the backend outlived its termination"
                     time.sleep(0.05)

@@ -1,6 +1,7 @@
 """PreparedQuery, the qualification hot path's own statements: typed like the ORM, errors
 translated like SQLAlchemy's, and seen by the engine's listeners, on SQLite and PostgreSQL."""
 
+import logging
 import os
 import time
 import uuid
@@ -9,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import event, func, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, ProgrammingError
+from sqlalchemy.orm import Session
 
 from registry.assignments.models import Assignment
 from registry.database import PreparedQuery, column_values, db, make_engine
@@ -450,7 +452,9 @@ def _terminate_backend(pid: int) -> None:
             assert conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar()
         alive = text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid")
         deadline = time.monotonic() + 5
-        with outsider.connect() as conn:
+        # each look in its own transaction: within one, pg_stat_activity answers from a
+        # snapshot taken at its first read, and a backend seen exiting would stay seen
+        with outsider.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             while conn.execute(alive, {"pid": pid}).scalar_one():
                 assert time.monotonic() < deadline, "the backend outlived its termination"
                 time.sleep(0.05)
@@ -549,21 +553,30 @@ def test_run_and_commit_writes_and_commits_the_transaction(app_context):
     assert db.session.execute(text("SELECT count(*) FROM people")).scalar_one() == 2
 
 
-def test_run_and_commit_refuses_a_session_with_unflushed_changes(app_context):
+def test_run_and_commit_flushes_pending_changes_into_the_same_transaction(app_context):
     tess = f.person()
     db.session.commit()
-    db.session.add(Person(kind="technologist", given_name="Not", family_name="Flushed"))
+    db.session.add(Person(kind="physician", given_name="Dana", family_name="Okafor"))
+    values = _stored_check_values(tess)
 
-    with pytest.raises(RuntimeError, match="unflushed"):
-        _STORE_CHECK.run_and_commit(db.session, **_stored_check_values(tess))
+    _STORE_CHECK.run_and_commit(db.session, **values)
 
-    db.session.rollback()
+    assert tuple(_committed_check(values["id"])) == (tess.id, True)
     with db.engine.connect() as other:
-        assert other.execute(text("SELECT count(*) FROM qualification_checks")).scalar_one() == 0
-        assert other.execute(text("SELECT count(*) FROM people")).scalar_one() == 1
+        assert other.execute(text("SELECT count(*) FROM people")).scalar_one() == 2
 
 
-def test_a_failed_run_and_commit_commits_nothing_and_the_session_recovers(app_context):
+def test_run_and_commit_refuses_to_commit_under_a_savepoint(app_context):
+    tess = f.person()
+    db.session.commit()
+    values = _stored_check_values(tess)
+    with db.session.begin_nested(), pytest.raises(RuntimeError, match="savepoint"):
+        _STORE_CHECK.run_and_commit(db.session, **values)
+    db.session.rollback()
+    assert _committed_check(values["id"]) is None
+
+
+def test_a_failed_run_and_commit_commits_nothing_and_rolls_the_session_back(app_context, caplog):
     tess = f.person()
     db.session.commit()
     first = _stored_check_values(tess)
@@ -571,19 +584,50 @@ def test_a_failed_run_and_commit_commits_nothing_and_the_session_recovers(app_co
     doc = f.person(kind="physician", given="Dana", family="Okafor")  # flushed, not committed
     again = _stored_check_values(doc, id=first["id"])  # the same id: the insert must fail
 
-    with pytest.raises(IntegrityError) as raised:
+    with caplog.at_level(logging.DEBUG), pytest.raises(IntegrityError) as raised:
         _STORE_CHECK.run_and_commit(db.session, **again)
+    # the error is raised, not also logged by the driver as something else
+    assert [r for r in caplog.records if r.name.startswith("psycopg")] == []
     error = raised.value
     assert isinstance(error.orig, db.engine.dialect.loaded_dbapi.IntegrityError)
     assert error.statement.startswith('INSERT INTO "qualification_checks"')
 
-    db.session.rollback()
+    assert not db.session().in_transaction()  # rolled back already: usable as it is
     assert tuple(_committed_check(first["id"])) == (tess.id, True)  # the first, unchanged
     with db.engine.connect() as other:  # the flushed physician went with the failed write
         assert other.execute(text("SELECT count(*) FROM people")).scalar_one() == 1
     later = _stored_check_values(tess)
     _STORE_CHECK.run_and_commit(db.session, **later)
     assert _committed_check(later["id"]) is not None
+
+
+def test_run_and_commit_again_and_again_on_one_connection_with_a_failure_among_them(
+    app_context,
+):
+    """The driver starts preparing a statement after a few runs on a connection (psycopg: the
+    sixth), here inside the pipeline, and forgets its prepared statements on a rollback: a
+    failure at that point must not spoil the runs after it."""
+    tess = f.person()
+    db.session.commit()
+    stored = []
+    with db.engine.connect() as pinned:  # one connection for every run
+        session = Session(bind=pinned)
+        driver = pinned.connection.dbapi_connection
+        for attempt in range(14):
+            values = _stored_check_values(tess)
+            if attempt == 5:
+                values["id"] = stored[0]  # a duplicate: this one fails
+            try:
+                _STORE_CHECK.run_and_commit(session, **values)
+            except IntegrityError:
+                assert attempt == 5
+            else:
+                stored.append(values["id"])
+            assert pinned.connection.dbapi_connection is driver
+        session.close()
+    with db.engine.connect() as other:
+        committed = other.execute(text("SELECT id FROM qualification_checks")).scalars().all()
+    assert sorted(committed) == sorted(stored) and len(stored) == 13
 
 
 @pytest.mark.postgres_only
@@ -630,9 +674,56 @@ def test_a_connection_lost_before_run_and_commit_is_invalidated_and_nothing_is_w
     with pytest.raises(OperationalError) as raised:
         _STORE_CHECK.run_and_commit(db.session, **values)
     assert raised.value.connection_invalidated is True
-    assert connection.invalidated
 
-    db.session.rollback()
     assert _committed_check(values["id"]) is None
-    _STORE_CHECK.run_and_commit(db.session, **values)  # on a new connection
+    # the session was rolled back and goes on, on a new connection
+    assert db.session.connection().connection.dbapi_connection.info.backend_pid != pid
+    _STORE_CHECK.run_and_commit(db.session, **values)
     assert tuple(_committed_check(values["id"])) == (tess.id, True)
+
+
+@pytest.mark.postgres_only
+def test_a_commit_that_fails_commits_nothing_and_the_connection_goes_on(app_context):
+    """A deferred constraint is checked at COMMIT: the error comes from the COMMIT, the second
+    statement of the pipeline, after the insert succeeded."""
+    engine = db.engine
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "CREATE FUNCTION refuse_at_commit() RETURNS trigger LANGUAGE plpgsql AS $$"
+                " BEGIN IF NEW.asked_by = 'refused-at-commit' THEN"
+                " RAISE EXCEPTION 'refused at commit' USING ERRCODE = 'check_violation';"
+                " END IF; RETURN NULL; END $$"
+            )
+        )
+        conn.execute(
+            text(
+                "CREATE CONSTRAINT TRIGGER refuse_at_commit AFTER INSERT ON qualification_checks"
+                " DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION refuse_at_commit()"
+            )
+        )
+    try:
+        tess = f.person()
+        db.session.commit()
+        with engine.connect() as pinned:  # one connection for both
+            session = Session(bind=pinned)
+            driver = pinned.connection.dbapi_connection
+            session.add(Person(kind="physician", given_name="Dana", family_name="Okafor"))
+            refused = _stored_check_values(tess, asked_by="refused-at-commit")
+
+            with pytest.raises(IntegrityError, match="refused at commit"):
+                _STORE_CHECK.run_and_commit(session, **refused)
+
+            assert _committed_check(refused["id"]) is None
+            with engine.connect() as other:  # the physician went with it
+                assert other.execute(text("SELECT count(*) FROM people")).scalar_one() == 1
+            fine = _stored_check_values(tess)
+            _STORE_CHECK.run_and_commit(session, **fine)  # the same connection goes on
+            assert pinned.connection.dbapi_connection is driver
+            assert tuple(_committed_check(fine["id"])) == (tess.id, True)
+            session.close()
+    finally:
+        db.session.rollback()
+        with engine.begin() as conn:
+            conn.execute(text("DROP TRIGGER refuse_at_commit ON qualification_checks"))
+            conn.execute(text("DROP FUNCTION refuse_at_commit()"))
