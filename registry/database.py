@@ -2,7 +2,6 @@
 
 import contextlib
 import fcntl
-import functools
 import logging
 import os
 import threading
@@ -182,117 +181,38 @@ class PreparedQuery:
     def rows(self, connection, **params) -> list[tuple]:
         """Run the statement on a session's connection (``session.connection()``, inside its
         transaction); the rows, typed (none for a write)."""
-        sql, args, readers = self._bound(connection.dialect, params)
-        with _driver_cursor(connection, sql, args) as cursor:
-            cursor.execute(sql, args)
-            rows = cursor.fetchall() if self.returns_rows else []
-        return _typed(rows, readers)
-
-    def run_and_commit(self, session, **params) -> None:
-        """Run this write as the last statement of the session's transaction and commit it.
-
-        On PostgreSQL the write and the COMMIT go to the server together, in one round trip (a
-        psycopg pipeline), and the session's own commit then finds nothing left to send;
-        elsewhere it is the write, then the session's commit. Changes pending in the session
-        are flushed first, into the same transaction. If anything fails, the session is rolled
-        back (nothing of the transaction is committed) and the error raised.
-        """
-        if _in_a_savepoint(session):
-            # the driver's COMMIT would commit the outer transaction under the savepoint
-            raise RuntimeError("run_and_commit cannot commit inside a savepoint")
-        try:
-            session.flush()
-            connection = session.connection()
-            dialect = connection.dialect
-            if self.returns_rows or dialect.driver != "psycopg" or not _pipelines_supported():
-                self.rows(connection, **params)
-            else:
-                sql, args, _readers = self._bound(dialect, params)
-                pipeline = connection.connection.dbapi_connection.pipeline
-                # leaving the pipeline sends both statements and reads their results (or raises)
-                with _driver_cursor(connection, sql, args) as cursor, pipeline():
-                    cursor.execute(sql, args)
-                    cursor.execute("COMMIT", prepare=False)
-            session.commit()  # on PostgreSQL this ends the session's side: nothing left to send
-        except Exception:
-            session.rollback()  # a failed COMMIT left the driver outside any transaction
-            raise
-        except BaseException:
-            # interrupted mid-pipeline (e.g. SystemExit): the connection's state is unknown
-            with contextlib.suppress(Exception):
-                session.connection().invalidate()
-            raise
-
-    def _bound(self, dialect, params: dict) -> tuple:
-        """(sql, the driver's arguments, result readers) for ``params`` on a dialect."""
+        dialect = connection.dialect
+        raw = connection.connection
         sql, positions, binders, readers = self.compiled_for(dialect)
         values = dict(params)
         for name, process in binders.items():
             if name in values:
                 values[name] = process(values[name])
         args = tuple(values[name] for name in positions) if positions is not None else values
-        return sql, args, readers
-
-
-@contextlib.contextmanager
-def _driver_cursor(connection, sql, args):
-    """A cursor of the session's own DBAPI connection for one statement: the engine's
-    ``before_cursor_execute`` listeners see the statement (they observe it), the driver's
-    errors come out as SQLAlchemy's (``OperationalError`` -> 503, a lost connection
-    invalidated), and the cursor is closed after."""
-    dialect = connection.dialect
-    raw = connection.connection
-    cursor = None
-    try:
-        cursor = raw.cursor()  # a connection the driver knows is dead fails here already
-        for listener in connection.dispatch.before_cursor_execute:
-            listener(connection, cursor, sql, args, None, False)
-        yield cursor
-    except dialect.loaded_dbapi.Error as exc:
-        lost = dialect.is_disconnect(exc, raw.dbapi_connection, cursor)
-        if lost:
-            connection.invalidate(exc)
-        raise DBAPIError.instance(
-            sql,
-            args,
-            exc,
-            dialect.loaded_dbapi.Error,
-            connection_invalidated=lost,
-            dialect=dialect,
-        ) from exc
-    finally:
-        if cursor is not None:
-            with contextlib.suppress(dialect.loaded_dbapi.Error):
-                cursor.close()
-
-
-def _in_a_savepoint(session) -> bool:
-    """Whether a session (or a scoped session's current one) is inside ``begin_nested()``."""
-    current = session() if isinstance(session, scoped_session) else session
-    return current.in_nested_transaction()
-
-
-class _PipelineClosingNote(logging.Filter):
-    """Drops psycopg's warning that closing a pipeline after an error met the pipeline's own
-    "aborted" state: the error itself is raised to the caller (and logged by whoever handles
-    it), so the warning would only report it twice, as something else."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not (
-            record.msg == "error ignored terminating %r: %s"
-            and type(record.args[0]).__name__ == "Pipeline"
-        )
-
-
-logging.getLogger("psycopg").addFilter(_PipelineClosingNote())
-
-
-@functools.cache
-def _pipelines_supported() -> bool:
-    """Whether the installed psycopg's libpq can pipeline (libpq 14 and newer)."""
-    import psycopg
-
-    return psycopg.Pipeline.is_supported()
+        cursor = None
+        try:
+            cursor = raw.cursor()  # a connection the driver knows is dead fails here already
+            for listener in connection.dispatch.before_cursor_execute:
+                listener(connection, cursor, sql, args, None, False)
+            cursor.execute(sql, args)
+            rows = cursor.fetchall() if self.returns_rows else []
+        except dialect.loaded_dbapi.Error as exc:
+            lost = dialect.is_disconnect(exc, raw.dbapi_connection, cursor)
+            if lost:
+                connection.invalidate(exc)
+            raise DBAPIError.instance(
+                sql,
+                args,
+                exc,
+                dialect.loaded_dbapi.Error,
+                connection_invalidated=lost,
+                dialect=dialect,
+            ) from exc
+        finally:
+            if cursor is not None:
+                with contextlib.suppress(dialect.loaded_dbapi.Error):
+                    cursor.close()
+        return _typed(rows, readers)
 
 
 def column_values(record) -> dict:

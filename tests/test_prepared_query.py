@@ -1,20 +1,16 @@
 """PreparedQuery, the qualification hot path's own statements: typed like the ORM, errors
 translated like SQLAlchemy's, and seen by the engine's listeners, on SQLite and PostgreSQL."""
 
-import logging
 import os
 import time
-import uuid
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import event, func, select, text
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, ProgrammingError
-from sqlalchemy.orm import Session
+from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
 
 from registry.assignments.models import Assignment
 from registry.database import PreparedQuery, column_values, db, make_engine
-from registry.people.models import Person
 from registry.qualification import loader
 from registry.qualification.models import QualificationCheck
 from tests import factories as f
@@ -444,8 +440,19 @@ def test_a_check_reads_in_one_statement_and_stores_in_one_insert(app_context, cl
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
 
 
-def _terminate_backend(pid: int) -> None:
-    """What a server restart does to a connection under a running request."""
+@pytest.mark.postgres_only
+def test_a_lost_connection_is_invalidated_and_the_session_recovers(app_context):
+    where = f.facility()
+    db.session.commit()
+    connection = db.session.connection()
+    assert _rows(connection, "facility", facility=where.id)
+    pid = connection.connection.dbapi_connection.info.backend_pid
+    invalidated = []
+
+    def on_invalidate(dbapi_connection, record, exception):
+        invalidated.append(exception)
+
+    # what a server restart does to the connection under a running request
     outsider = make_engine(TEST_DATABASE_URL)
     try:
         with outsider.begin() as conn:
@@ -460,21 +467,6 @@ def _terminate_backend(pid: int) -> None:
                 time.sleep(0.05)
     finally:
         outsider.dispose()
-
-
-@pytest.mark.postgres_only
-def test_a_lost_connection_is_invalidated_and_the_session_recovers(app_context):
-    where = f.facility()
-    db.session.commit()
-    connection = db.session.connection()
-    assert _rows(connection, "facility", facility=where.id)
-    pid = connection.connection.dbapi_connection.info.backend_pid
-    invalidated = []
-
-    def on_invalidate(dbapi_connection, record, exception):
-        invalidated.append(exception)
-
-    _terminate_backend(pid)
 
     event.listen(db.engine.pool, "invalidate", on_invalidate)
     try:
@@ -504,226 +496,3 @@ def test_insert_into_needs_every_column_and_plain_names(app_context):
     unfinished = QualificationCheck(person_id="p", role="technologist")
     with pytest.raises(ValueError, match="has no value"):
         column_values(unfinished)
-
-
-_STORE_CHECK = PreparedQuery.insert_into(QualificationCheck.__table__)
-
-
-def _stored_check_values(who, **changes) -> dict:
-    """Every column of a stored check about ``who`` (what ``_STORE_CHECK`` binds)."""
-    check = QualificationCheck(
-        id=str(uuid.uuid4()),
-        person_id=who.id,
-        role="technologist",
-        case={"facility_id": "f", "modalities": ["SSEP"]},
-        qualified=True,
-        reasons=[],
-        warnings=[],
-        evidence=[{"requirement": "certification", "kind": "credential", "id": "c"}],
-        checked_at=datetime(2026, 12, 1, 15, 0, tzinfo=UTC),
-        asked_by="api-key:test",
-        purpose="check",
-        request_id=None,
-    )
-    return {**column_values(check), **changes}
-
-
-def _committed_check(check_id: str):
-    """What another connection reads of a stored check (only what was committed)."""
-    with db.engine.connect() as other:
-        return other.execute(
-            text("SELECT person_id, qualified FROM qualification_checks WHERE id = :id"),
-            {"id": check_id},
-        ).one_or_none()
-
-
-def test_run_and_commit_writes_and_commits_the_transaction(app_context):
-    tess = f.person()  # flushed: part of the same transaction as the write
-    values = _stored_check_values(tess)
-
-    _STORE_CHECK.run_and_commit(db.session, **values)
-
-    assert not db.session().in_transaction()  # the session's side of it ended too
-    assert tuple(_committed_check(values["id"])) == (tess.id, True)  # and both are committed
-    with db.engine.connect() as other:
-        assert other.execute(text("SELECT count(*) FROM people")).scalar_one() == 1
-    # the session goes on as usual
-    f.person(given="Next", family="Transaction")
-    db.session.commit()
-    assert db.session.execute(text("SELECT count(*) FROM people")).scalar_one() == 2
-
-
-def test_run_and_commit_flushes_pending_changes_into_the_same_transaction(app_context):
-    tess = f.person()
-    db.session.commit()
-    db.session.add(Person(kind="physician", given_name="Dana", family_name="Okafor"))
-    values = _stored_check_values(tess)
-
-    _STORE_CHECK.run_and_commit(db.session, **values)
-
-    assert tuple(_committed_check(values["id"])) == (tess.id, True)
-    with db.engine.connect() as other:
-        assert other.execute(text("SELECT count(*) FROM people")).scalar_one() == 2
-
-
-def test_run_and_commit_refuses_to_commit_under_a_savepoint(app_context):
-    tess = f.person()
-    db.session.commit()
-    values = _stored_check_values(tess)
-    with db.session.begin_nested(), pytest.raises(RuntimeError, match="savepoint"):
-        _STORE_CHECK.run_and_commit(db.session, **values)
-    db.session.rollback()
-    assert _committed_check(values["id"]) is None
-
-
-def test_a_failed_run_and_commit_commits_nothing_and_rolls_the_session_back(app_context, caplog):
-    tess = f.person()
-    db.session.commit()
-    first = _stored_check_values(tess)
-    _STORE_CHECK.run_and_commit(db.session, **first)
-    doc = f.person(kind="physician", given="Dana", family="Okafor")  # flushed, not committed
-    again = _stored_check_values(doc, id=first["id"])  # the same id: the insert must fail
-
-    with caplog.at_level(logging.DEBUG), pytest.raises(IntegrityError) as raised:
-        _STORE_CHECK.run_and_commit(db.session, **again)
-    # the error is raised, not also logged by the driver as something else
-    assert [r for r in caplog.records if r.name.startswith("psycopg")] == []
-    error = raised.value
-    assert isinstance(error.orig, db.engine.dialect.loaded_dbapi.IntegrityError)
-    assert error.statement.startswith('INSERT INTO "qualification_checks"')
-
-    assert not db.session().in_transaction()  # rolled back already: usable as it is
-    assert tuple(_committed_check(first["id"])) == (tess.id, True)  # the first, unchanged
-    with db.engine.connect() as other:  # the flushed physician went with the failed write
-        assert other.execute(text("SELECT count(*) FROM people")).scalar_one() == 1
-    later = _stored_check_values(tess)
-    _STORE_CHECK.run_and_commit(db.session, **later)
-    assert _committed_check(later["id"]) is not None
-
-
-def test_run_and_commit_again_and_again_on_one_connection_with_a_failure_among_them(
-    app_context,
-):
-    """The driver starts preparing a statement after a few runs on a connection (psycopg: the
-    sixth), here inside the pipeline, and forgets its prepared statements on a rollback: a
-    failure at that point must not spoil the runs after it."""
-    tess = f.person()
-    db.session.commit()
-    stored = []
-    with db.engine.connect() as pinned:  # one connection for every run
-        session = Session(bind=pinned)
-        driver = pinned.connection.dbapi_connection
-        for attempt in range(14):
-            values = _stored_check_values(tess)
-            if attempt == 5:
-                values["id"] = stored[0]  # a duplicate: this one fails
-            try:
-                _STORE_CHECK.run_and_commit(session, **values)
-            except IntegrityError:
-                assert attempt == 5
-            else:
-                stored.append(values["id"])
-            assert pinned.connection.dbapi_connection is driver
-        session.close()
-    with db.engine.connect() as other:
-        committed = other.execute(text("SELECT id FROM qualification_checks")).scalars().all()
-    assert sorted(committed) == sorted(stored) and len(stored) == 13
-
-
-@pytest.mark.postgres_only
-def test_on_postgresql_the_write_and_its_commit_are_one_round_trip(app_context, tmp_path):
-    from psycopg import pq
-
-    tess = f.person()
-    db.session.commit()
-    db.session.execute(text("SELECT 1"))  # a transaction is open, as in a request
-    driver = db.session.connection().connection.dbapi_connection
-    values = _stored_check_values(tess)
-    trace = tmp_path / "protocol.trace"
-    with open(trace, "w") as out:
-        # libpq writes every protocol message it sends (F) and receives (B)
-        driver.pgconn.trace(out.fileno())
-        driver.pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS | pq.Trace.REGRESS_MODE)
-        try:
-            _STORE_CHECK.run_and_commit(db.session, **values)
-        finally:
-            driver.pgconn.untrace()
-
-    messages = [line.split("\t") for line in trace.read_text().splitlines() if line.strip()]
-    sent = [fields[2].split(" ")[0] for fields in messages if fields[0] == "F"]
-    received = [fields[2].split(" ")[0] for fields in messages if fields[0] == "B"]
-    assert sent.count("Execute") == 2  # the insert and the COMMIT ...
-    assert sent.count("Sync") == 1  # ... sent together: one round trip
-    assert "Query" not in sent  # and nothing after them (the session's commit sends nothing)
-    assert received.count("ReadyForQuery") == 1
-    assert driver.info.transaction_status == pq.TransactionStatus.IDLE
-    assert tuple(_committed_check(values["id"])) == (tess.id, True)
-
-
-@pytest.mark.postgres_only
-def test_a_connection_lost_before_run_and_commit_is_invalidated_and_nothing_is_written(
-    app_context,
-):
-    tess = f.person()
-    db.session.commit()
-    connection = db.session.connection()
-    pid = connection.connection.dbapi_connection.info.backend_pid
-    _terminate_backend(pid)
-    values = _stored_check_values(tess)
-
-    with pytest.raises(OperationalError) as raised:
-        _STORE_CHECK.run_and_commit(db.session, **values)
-    assert raised.value.connection_invalidated is True
-
-    assert _committed_check(values["id"]) is None
-    # the session was rolled back and goes on, on a new connection
-    assert db.session.connection().connection.dbapi_connection.info.backend_pid != pid
-    _STORE_CHECK.run_and_commit(db.session, **values)
-    assert tuple(_committed_check(values["id"])) == (tess.id, True)
-
-
-@pytest.mark.postgres_only
-def test_a_commit_that_fails_commits_nothing_and_the_connection_goes_on(app_context):
-    """A deferred constraint is checked at COMMIT: the error comes from the COMMIT, the second
-    statement of the pipeline, after the insert succeeded."""
-    engine = db.engine
-    with engine.begin() as conn:
-        conn.execute(
-            text(
-                "CREATE FUNCTION refuse_at_commit() RETURNS trigger LANGUAGE plpgsql AS $$"
-                " BEGIN IF NEW.asked_by = 'refused-at-commit' THEN"
-                " RAISE EXCEPTION 'refused at commit' USING ERRCODE = 'check_violation';"
-                " END IF; RETURN NULL; END $$"
-            )
-        )
-        conn.execute(
-            text(
-                "CREATE CONSTRAINT TRIGGER refuse_at_commit AFTER INSERT ON qualification_checks"
-                " DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION refuse_at_commit()"
-            )
-        )
-    try:
-        tess = f.person()
-        db.session.commit()
-        with engine.connect() as pinned:  # one connection for both
-            session = Session(bind=pinned)
-            driver = pinned.connection.dbapi_connection
-            session.add(Person(kind="physician", given_name="Dana", family_name="Okafor"))
-            refused = _stored_check_values(tess, asked_by="refused-at-commit")
-
-            with pytest.raises(IntegrityError, match="refused at commit"):
-                _STORE_CHECK.run_and_commit(session, **refused)
-
-            assert _committed_check(refused["id"]) is None
-            with engine.connect() as other:  # the physician went with it
-                assert other.execute(text("SELECT count(*) FROM people")).scalar_one() == 1
-            fine = _stored_check_values(tess)
-            _STORE_CHECK.run_and_commit(session, **fine)  # the same connection goes on
-            assert pinned.connection.dbapi_connection is driver
-            assert tuple(_committed_check(fine["id"])) == (tess.id, True)
-            session.close()
-    finally:
-        db.session.rollback()
-        with engine.begin() as conn:
-            conn.execute(text("DROP TRIGGER refuse_at_commit ON qualification_checks"))
-            conn.execute(text("DROP FUNCTION refuse_at_commit()"))

@@ -33,7 +33,8 @@ class Assignments(MethodView):
             role=data["role"],
             case=data["case"],
             asked_by=current_actor(),
-        )  # booked (or refused) and committed
+        )
+        db.session.commit()
         if assignment is None:
             abort(
                 409,

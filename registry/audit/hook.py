@@ -150,11 +150,6 @@ def record_created(connection, obj) -> None:
     _STORE_EVENT.rows(connection, **_event("create", obj, None, snapshot(obj)))
 
 
-def record_created_and_commit(session, obj) -> None:
-    """``record_created`` as the transaction's last write, and commit the session with it."""
-    _STORE_EVENT.run_and_commit(session, **_event("create", obj, None, snapshot(obj)))
-
-
 _STORE_EVENT = PreparedQuery.insert_into(AuditEvent.__table__)
 
 

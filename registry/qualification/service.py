@@ -91,9 +91,8 @@ def _load(session, *, case_data: dict, candidates, params, role, policy):
 _STORE_CHECK = PreparedQuery.insert_into(QualificationCheck.__table__)
 
 
-def _record(session, *, person_id, role, case_data, decision, asked_by, purpose, commit=False):
-    """Store the question and its answer (a plain insert: stored checks are never edited), and
-    with ``commit`` commit the transaction with it (one round trip on PostgreSQL).
+def _record(session, *, person_id, role, case_data, decision, asked_by, purpose):
+    """Store the question and its answer (a plain insert: stored checks are never edited).
 
     Returns the check as a QualificationCheck that is not in the session (nothing to flush).
     """
@@ -111,10 +110,7 @@ def _record(session, *, person_id, role, case_data, decision, asked_by, purpose,
         purpose=purpose,
         request_id=current_request_id(),
     )
-    if commit:
-        _STORE_CHECK.run_and_commit(session, **column_values(check))
-    else:
-        _STORE_CHECK.rows(session.connection(), **column_values(check))
+    _STORE_CHECK.rows(session.connection(), **column_values(check))
     return check
 
 
@@ -143,8 +139,7 @@ def check(
     policy=None,
     purpose: str = "check",
 ) -> QualificationCheck:
-    """Answer "is this person qualified for this case?", store the question and answer, and
-    commit.
+    """Answer "is this person qualified for this case?" and store the question and answer.
 
     The answer is decided on a read snapshot; storing it is a short write of its own.
     """
@@ -161,7 +156,6 @@ def check(
         decision=decision,
         asked_by=asked_by,
         purpose=purpose,
-        commit=True,
     )
 
 
@@ -279,8 +273,7 @@ _LOCK_PERSON = PreparedQuery("SELECT id FROM people WHERE id = :person FOR UPDAT
 def book(
     *, session, person_id: str, role: str, case: dict, asked_by: str, policy=None
 ) -> tuple[Assignment | None, QualificationCheck]:
-    """Check and book in one transaction, and commit it; the booking exists only if the person
-    qualified (a refused booking keeps its stored check).
+    """Check and book in one transaction; the booking exists only if the person qualified.
 
     Bookings for one person are decided one after the other, and each sees the one before, so
     racing requests never both take the last slot: on PostgreSQL the person's row is locked
@@ -306,7 +299,6 @@ def book(
         decision=decision,
         asked_by=asked_by,
         purpose="booking",
-        commit=not decision.qualified,  # refused: the stored check is all there is to keep
     )
     if not stored.qualified:
         return None, stored
@@ -334,8 +326,9 @@ def book(
         cancel_reason=None,
     )
     # a plain insert and its audit event: the ORM's unit of work costs more than the rules
-    _STORE_ASSIGNMENT.rows(session.connection(), **column_values(assignment))
-    audit_hook.record_created_and_commit(session, assignment)
+    connection = session.connection()
+    _STORE_ASSIGNMENT.rows(connection, **column_values(assignment))
+    audit_hook.record_created(connection, assignment)
     return assignment, stored
 
 

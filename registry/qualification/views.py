@@ -35,7 +35,8 @@ class QualificationChecks(MethodView):
             role=data["role"],
             case=data["case"],
             asked_by=current_actor(),
-        )  # stored and committed
+        )
+        db.session.commit()
         # plain JSON already (the schema documents it): skip marshmallow on the hot path
         answer = service.decision_of(stored)
         return jsonify({**answer, "checked_at": answer["checked_at"].isoformat()})
