@@ -96,7 +96,8 @@ def operations(ids):
 
 
 def run_operation(base, key, method, path, body, seconds, threads):
-    """Hammer one operation for ``seconds`` from ``threads`` keep-alive connections; the raw
+    """Hammer one operation for ``seconds`` from ``threads`` client threads (gunicorn's sync
+    workers close the connection after each response, so each request opens one); the raw
     measurements (see ``summary``)."""
     target = urlsplit(base)
     latencies, statuses, lock = [], {}, threading.Lock()
