@@ -179,7 +179,7 @@ def _error(status: int, message: str, errors: dict | None = None):
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain_error(exc: DomainError):
-        db.session.rollback()
+        db.discard_changes()
         return _error(exc.status, exc.message, exc.errors)
 
     @app.errorhandler(IntegrityError)

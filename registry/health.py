@@ -30,6 +30,9 @@ def database_is_ready() -> tuple[bool, str]:
         with db.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
             revision = database_revision(conn)
+            # ended with COMMIT, not the rollback of closing: on PostgreSQL a rollback makes
+            # psycopg drop the statements prepared on this pooled connection (database.py)
+            conn.commit()
     except Exception as exc:  # noqa: BLE001 - any failure means "not ready"
         return False, f"database unreachable: {type(exc).__name__}"
     # a revision this code does not know is newer: old replicas stay ready during a rollout

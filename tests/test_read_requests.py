@@ -19,13 +19,16 @@ def _read_only_now() -> str:
 
 @pytest.mark.parametrize("method", ["GET", "HEAD", "OPTIONS"])
 def test_a_read_requests_transaction_is_read_only_and_refuses_writes(app, method):
+    db.engine.dispose()  # one connection from here on: the one each block below gets
     with app.test_request_context("/api/v1/people", method=method):
+        backend = db.session.execute(text("SELECT pg_backend_pid()")).scalar_one()
         assert _read_only_now() == "on"
         with pytest.raises(DBAPIError, match="read-only transaction"):
             db.session.execute(
                 text("INSERT INTO modalities (code, name) VALUES ('XX', 'never written')")
             )
     with app.test_request_context("/api/v1/people", method="POST"):
+        assert db.session.execute(text("SELECT pg_backend_pid()")).scalar_one() == backend
         assert _read_only_now() == "off"  # the pooled connection is no longer read only
         f.person()  # and writes
         db.session.commit()
@@ -52,8 +55,14 @@ def test_a_read_request_between_checks_keeps_the_checks_prepared_statement(app, 
             client.post("/api/v1/qualification-checks", json=body, headers=auth).status_code == 200
         )
 
+    # reads of every kind, answered or refused, and the readiness probe
     assert client.get("/api/v1/whoami", headers=auth).status_code == 200
     assert client.get(f"/api/v1/people/{tech.id}", headers=auth).status_code == 200
+    assert client.head(f"/api/v1/people/{tech.id}", headers=auth).status_code == 200
+    assert client.options("/api/v1/people", headers=auth).status_code == 200
+    missing = "/api/v1/people/00000000-0000-4000-8000-000000000000"
+    assert client.get(missing, headers=auth).status_code == 404
+    assert client.get("/readyz").status_code == 200
 
     assert db.engine.pool.checkedin() == 1
     with app.app_context():  # on that one connection

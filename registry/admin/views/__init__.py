@@ -37,7 +37,7 @@ def error_page(status: int, title: str, message: str):
 
 @bp.errorhandler(DomainError)
 def _domain_error(exc: DomainError):
-    db.session.rollback()
+    db.discard_changes()
     titles = {404: "Not found", 409: "Conflict", 422: "Not valid"}
     return error_page(exc.status, titles.get(exc.status, "Refused"), exc.message)
 
