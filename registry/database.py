@@ -323,7 +323,8 @@ class Database:
         self.session.configure(bind=self.engine)
         app.extensions["database"] = self
 
-        event.listen(self.session, "after_begin", _read_only_in_read_requests)
+        if not event.contains(self.session, "after_begin", _read_only_in_read_requests):
+            event.listen(self.session, "after_begin", _read_only_in_read_requests)  # once
 
         @app.teardown_request
         def _end_read_request(exc):
