@@ -1,6 +1,7 @@
 """The load driver: a separate process that calls the served app and measures each operation."""
 
 import http.client
+import itertools
 import json
 import random
 import statistics
@@ -28,6 +29,21 @@ def operations(ids):
     facility = ids["facility_id"]
     counter = iter(range(10**9))
 
+    def technologist_check():
+        return {
+            "person_id": rng.choice(ids["technologist_ids"]),
+            "role": "technologist",
+            "case": _case(facility, rng.randrange(1, 28)),
+        }
+
+    turns = itertools.count()
+
+    def read_then_check():
+        # real traffic: reads and checks share the server's pooled connections
+        if next(turns) % 2:
+            return "POST", "/api/v1/qualification-checks", technologist_check()
+        return "GET", f"/api/v1/people/{rng.choice(ids['person_ids'])}", None
+
     def booking():
         # each technologist in turn, each time in a fresh 4-hour window (never a conflict), all
         # in January 2027 while everyone's credentials are valid: every booking should succeed
@@ -54,16 +70,7 @@ def operations(ids):
             lambda: f"/api/v1/people/{rng.choice(ids['person_ids'])}",
             None,
         ),
-        (
-            "check technologist",
-            "POST",
-            "/api/v1/qualification-checks",
-            lambda: {
-                "person_id": rng.choice(ids["technologist_ids"]),
-                "role": "technologist",
-                "case": _case(facility, rng.randrange(1, 28)),
-            },
-        ),
+        ("check technologist", "POST", "/api/v1/qualification-checks", technologist_check),
         (
             "check remote physician",
             "POST",
@@ -91,6 +98,8 @@ def operations(ids):
             },
         ),
         ("book technologist", "POST", "/api/v1/assignments", booking),
+        # alternately a GET /people/{id} and a technologist check, each counted as a request
+        ("mix: GET /people/{id} and check technologist", read_then_check, None, None),
         ("GET /expirations?within_days=30", "GET", "/api/v1/expirations?within_days=30", None),
     ]
 
@@ -106,12 +115,16 @@ def run_operation(base, key, method, path, body, seconds, threads):
     def worker():
         conn = http.client.HTTPConnection(target.hostname, target.port, timeout=60)
         while time.perf_counter() < deadline:
-            url = path() if callable(path) else path
-            payload = json.dumps(body()) if callable(body) else None
+            if callable(method):  # a mix: each request says what it is
+                verb, url, document = method()
+            else:
+                verb, url = method, path() if callable(path) else path
+                document = body() if callable(body) else None
+            payload = json.dumps(document) if document is not None else None
             headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
             began = time.perf_counter()
             try:
-                conn.request(method, url, body=payload, headers=headers)
+                conn.request(verb, url, body=payload, headers=headers)
                 response = conn.getresponse()
                 response.read()
                 status = response.status
