@@ -63,6 +63,11 @@ def test_a_read_request_between_checks_keeps_the_checks_prepared_statement(app, 
     missing = "/api/v1/people/00000000-0000-4000-8000-000000000000"
     assert client.get(missing, headers=auth).status_code == 404
     assert client.get("/readyz").status_code == 200
+    # a search is a POST that only reads
+    search = {"role": "technologist", "case": case(where), "include_unqualified": True}
+    assert (
+        client.post("/api/v1/qualification-searches", json=search, headers=auth).status_code == 200
+    )
 
     assert db.engine.pool.checkedin() == 1
     with app.app_context():  # on that one connection

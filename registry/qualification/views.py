@@ -67,12 +67,14 @@ class QualificationSearches(MethodView):
     @blp.response(200, SearchResultSchema)
     def post(self, data):
         """Who is qualified for this case? With include_unqualified, the others and why not."""
-        # already plain JSON data: skip re-serialising thousands of reasons through marshmallow
-        return jsonify(
-            service.search(
-                session=db.session,
-                role=data["role"],
-                case=data["case"],
-                include_unqualified=data["include_unqualified"],
-            )
+        found = service.search(
+            session=db.session,
+            role=data["role"],
+            case=data["case"],
+            include_unqualified=data["include_unqualified"],
         )
+        # nothing was written; ending the read with COMMIT rather than the session's rollback
+        # keeps the statements psycopg prepared on this connection (see registry.database)
+        db.session.commit()
+        # already plain JSON data: skip re-serialising thousands of reasons through marshmallow
+        return jsonify(found)
