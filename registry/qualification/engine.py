@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 __all__ = [
@@ -432,6 +433,78 @@ class _TypeCheck:
     has_candidate: bool = False
 
 
+class _LicenseGap(NamedTuple):
+    """The first day no license in the facility's state is in force, the expiry before it,
+    and the ids of the licenses there."""
+
+    uncovered: date
+    lapsed_on: date
+    ids: tuple[str, ...]
+    later: bool  # a license there that has not expired by then is on file (not in force)
+
+
+class _AgreementsForCase:
+    """The facility's agreements ranked for one case, best first (fewest problems, then the
+    latest end), with what is wrong with each; and, memoised, which of them cover a
+    technologist or name a physician. Person-independent: a search builds it once."""
+
+    def __init__(self, agreements, key, ranked: list[AgreementFact], issues: dict) -> None:
+        self.agreements = agreements
+        self.key = key
+        self.ranked = ranked
+        self.issues = issues
+        # agreements listing technologists: only these make one technologist differ from another
+        self._listing = [a for a in ranked if a.technologist_ids]
+        self._covering: dict[tuple, tuple[list, list]] = {}
+        self._by_physician: dict[str, list[AgreementFact]] | None = None
+        self._details: dict[str, dict] = {}
+
+    def _with_satisfying(self, candidates: list[AgreementFact]) -> tuple[list, list]:
+        return candidates, [a for a in candidates if not self.issues[a.id]]
+
+    def covering_technologist(self, person_id: str, physician: str | None) -> tuple[list, list]:
+        """(the agreements covering the technologist, with that physician if given; those of
+        them with no problem), best first. An agreement covers the technologists it lists, or
+        every technologist when it lists none (SPEC, requirement 6: "listed, or the list is
+        empty"; that they need an active appointment here is requirement 4's to say)."""
+        listed_in = tuple(a.id for a in self._listing if person_id in a.technologist_ids)
+        key = (listed_in, physician)
+        found = self._covering.get(key)
+        if found is None:
+            listed = set(listed_in)
+            found = self._covering[key] = self._with_satisfying(
+                [
+                    a
+                    for a in self.ranked
+                    if (not a.technologist_ids or a.id in listed)
+                    and (physician is None or a.physician_id == physician)
+                ]
+            )
+        return found
+
+    def naming_physician(self, person_id: str) -> tuple[list, list]:
+        """(the agreements naming the physician; those of them with no problem), best first."""
+        if self._by_physician is None:
+            self._by_physician = {}
+            for a in self.ranked:
+                self._by_physician.setdefault(a.physician_id, []).append(a)
+        return self._with_satisfying(self._by_physician.get(person_id, []))
+
+    def details(self, agreement: AgreementFact) -> dict:
+        """The agreement's evidence details (shared by every decision that cites it)."""
+        found = self._details.get(agreement.id)
+        if found is None:
+            found = self._details[agreement.id] = {
+                "facility_id": agreement.facility_id,
+                "physician_id": agreement.physician_id,
+                "modes": ",".join(sorted(agreement.modes)),
+                "max_concurrent_cases": agreement.max_concurrent_cases,
+                "effective_from": _iso(agreement.effective_from),
+                "effective_to": _iso(agreement.effective_to),
+            }
+        return found
+
+
 class _Evaluation:
     """One run of the rules; collects reasons, warnings and evidence in requirement order."""
 
@@ -460,11 +533,13 @@ class _Evaluation:
         self.warnings: list[Reason] = []
         self.evidence: list[Evidence] = []
         self._type_cache: dict[str, _TypeCheck] = {}
-        self.cap = DEFAULT_MAX_CONCURRENT_CASES
+        self._held: dict[str, list[CredentialFact]] | None = None  # by type, see _candidates
+        # the agreement supervision was satisfied under (its cap applies to concurrency)
+        self.supervising: AgreementFact | None = None
 
     def run(self) -> Decision:
-        for requirement in REQUIREMENTS[self.role]:
-            getattr(self, f"_check_{requirement}")(requirement)
+        for requirement, check in _CHECKS[self.role]:
+            check(self, requirement)
         return Decision(
             qualified=not self.reasons,
             reasons=tuple(self.reasons),
@@ -488,8 +563,12 @@ class _Evaluation:
     ) -> None:
         """Record satisfying evidence, and a warning when it lapses soon after the case."""
         self.evidence.append(Evidence(requirement, kind, fact_id, details))
-        if end is None:
-            return
+        if end is not None:
+            self._warn_if_soon(requirement, end, label, (fact_id,))
+
+    def _warn_if_soon(self, requirement: str, end: date, label: str, ids: tuple[str, ...]) -> None:
+        """An EXPIRES_SOON warning when ``end`` (the last day of validity) falls within the
+        warning window after the case."""
         days_after = (end - self.last).days
         if 0 <= days_after <= self.policy.warning_days:
             when = (
@@ -498,7 +577,7 @@ class _Evaluation:
                 else f"{_plural(days_after, 'day')} after the case ends on {self.last}"
             )
             self.warnings.append(
-                Reason(EXPIRES_SOON, f"{label} expires {end}, {when}.", requirement, (fact_id,))
+                Reason(EXPIRES_SOON, f"{label} expires {end}, {when}.", requirement, ids)
             )
 
     # -- labels -------------------------------------------------------------------------------
@@ -571,11 +650,14 @@ class _Evaluation:
         )
 
     def _candidates(self, code: str) -> list[CredentialFact]:
-        return [
-            c
-            for c in self.person.credentials
-            if c.type_code == code and c.status not in IGNORED_CREDENTIAL_STATUSES
-        ]
+        """The person's credentials of this type that count (not revoked, not in error); the
+        list is shared between calls: read it, do not change it."""
+        if self._held is None:
+            self._held = {}
+            for c in self.person.credentials:
+                if c.status not in IGNORED_CREDENTIAL_STATUSES:
+                    self._held.setdefault(c.type_code, []).append(c)
+        return self._held.get(code, [])
 
     def _check_type(
         self,
@@ -763,7 +845,8 @@ class _Evaluation:
             ),
             key=lambda a: (-_end_ordinal(a.expires_on), a.starts_on, a.id),
         )
-        lapse = self._license_lapse() if self.role == "interpreting_physician" else None
+        gap = self._license_gap() if self.role == "interpreting_physician" else None
+        lapse = gap if gap is not None and gap.uncovered <= self.last else None
         if not here:
             self._fail(requirement, NO_APPOINTMENT, f"No appointment at {name} on file.")
         elif not covering:
@@ -791,15 +874,18 @@ class _Evaluation:
                     f"Appointment at {name} is {closest.status}.",
                     (closest.id,),
                 )
+        license_label = self._type_label(self.policy.license_type).lower()
+        state = self.facility.state.upper()
         if lapse is not None:
-            lapsed_on, ids = lapse
             self._fail(
                 requirement,
                 APPOINTMENT_EXPIRED,
-                f"Privileges at {name} are suspended since {lapsed_on + timedelta(days=1)}: "
-                f"the {self._type_label(self.policy.license_type).lower()} in "
-                f"{self.facility.state.upper()} lapsed on {lapsed_on}.",
-                ids,
+                f"Privileges at {name} are suspended since "
+                f"{lapse.lapsed_on + timedelta(days=1)}: the {license_label} in {state} lapsed "
+                f"on {lapse.lapsed_on}"
+                # a later license on file that does not cover the case (not yet issued, say)
+                + (f"; none on file is in force on {lapse.uncovered}." if lapse.later else "."),
+                lapse.ids,
             )
         if covering and lapse is None:
             appointment = covering[0]
@@ -816,10 +902,23 @@ class _Evaluation:
                 end=appointment.expires_on,
                 label=f"Appointment at {name}",
             )
+            # privileges lapse with the facility state's license; for a patient in that state
+            # the license requirement already warns about it
+            if gap is not None and self._patient_state() != state:
+                self._warn_if_soon(
+                    requirement,
+                    gap.uncovered - timedelta(days=1),
+                    f"The {license_label} in {state}, on which privileges at {name} depend,",
+                    gap.ids,
+                )
 
-    def _license_lapse(self) -> tuple[date, tuple[str, ...]] | None:
-        """When every license in the facility's state lapsed before the case ends: the last
-        lapse date and the license ids; privileges are suspended from the day after."""
+    def _license_gap(self) -> _LicenseGap | None:
+        """Privileges at a facility hang on a license in the facility's state: an expired
+        license suspends them from the day after, until a license there is in force again (in
+        force: active, verified unless the policy accepts unverified ones, issued and not yet
+        expired). The first day from the case's first local date on which none is in force
+        after one expired, or None: covered for good, or never licensed there (nothing lapsed;
+        the license requirement speaks for the patient's state)."""
         state = self.facility.state.upper()
         licenses = [
             c
@@ -828,10 +927,30 @@ class _Evaluation:
         ]
         if not licenses:
             return None
-        if any(c.expires_on is None or c.expires_on >= self.last for c in licenses):
+        in_force = sorted(
+            (c.issued_on or date.min, c.expires_on or date.max)
+            for c in licenses
+            if c.status == "active" and (c.verified or self.policy.accept_unverified)
+        )
+        day = self.first
+        for starts, ends in in_force:
+            if starts > day:
+                break
+            if ends >= day:
+                if ends == date.max:
+                    return None
+                day = ends + timedelta(days=1)
+        expired = [
+            c.expires_on for c in licenses if c.expires_on is not None and c.expires_on < day
+        ]
+        if not expired:
             return None
-        lapsed_on = max(c.expires_on for c in licenses if c.expires_on is not None)
-        return lapsed_on, tuple(sorted(c.id for c in licenses))
+        return _LicenseGap(
+            day,
+            max(expired),
+            tuple(sorted(c.id for c in licenses)),
+            later=any(c.expires_on is None or c.expires_on >= day for c in licenses),
+        )
 
     def _check_scope(self, requirement: str) -> None:
         activity = _ACTIVITY[self.role]
@@ -872,9 +991,18 @@ class _Evaluation:
             ids = sorted({*(s.id for s in matching), *near})
             self._fail(requirement, SCOPE_NOT_COVERED, message, ids)
             return
+        # a requested modality's coverage lasts as long as the longest scope covering it: a
+        # scope ending soon is warned about for the modalities whose coverage it ends
+        lasts: dict[str, int] = {}
         for s in matching:
-            if wanted and not s.modalities & set(wanted):
+            for m in s.modalities:
+                lasts[m] = max(lasts.get(m, 0), _end_ordinal(s.effective_to))
+        for s in matching:
+            used = [m for m in wanted if m in s.modalities]
+            if wanted and not used:
                 continue
+            end = _end_ordinal(s.effective_to)
+            ending = [m for m in used or sorted(s.modalities) if lasts[m] == end]
             self._support(
                 requirement,
                 "scope",
@@ -886,20 +1014,23 @@ class _Evaluation:
                     "effective_from": _iso(s.effective_from),
                     "effective_to": _iso(s.effective_to),
                 },
+                end=s.effective_to if ending else None,
+                label=f"Scope of practice to {activity} {', '.join(ending)}"
+                + (f" at {self.facility.name}" if s.facility_id else ""),
             )
 
-    def _ranked_agreements(self, mode: str | None) -> tuple[list[AgreementFact], dict]:
-        """Agreements at the facility, best first, with what is wrong with each for this case.
+    def _agreements_for_case(self, mode: str | None) -> _AgreementsForCase:
+        """The facility's agreements ranked for this case (see ``_AgreementsForCase``).
 
         Nothing here depends on the person, so a search computes it once (``shared``).
         """
         cached = self.shared.get("agreements")
         if (
             cached is not None
-            and cached[0] is self.facts.agreements
-            and cached[1] == (mode, self.first, self.last)
+            and cached.agreements is self.facts.agreements
+            and cached.key == (mode, self.first, self.last)
         ):
-            return cached[2], cached[3]
+            return cached
 
         def problems(a: AgreementFact) -> list[str]:
             out = []
@@ -925,34 +1056,26 @@ class _Evaluation:
             ),
         )
         # the facts tuple is kept in the memo, so an identity check cannot be fooled by id reuse
-        self.shared["agreements"] = (
-            self.facts.agreements,
-            (mode, self.first, self.last),
-            ranked,
-            issues,
+        result = _AgreementsForCase(
+            self.facts.agreements, (mode, self.first, self.last), ranked, issues
         )
-        return ranked, issues
+        self.shared["agreements"] = result
+        return result
 
     def _check_supervision(self, requirement: str) -> None:
         mode = (
             None if self.role == "technologist" else ("remote" if self.case.remote else "in_person")
         )
-        ranked, issues = self._ranked_agreements(mode)
+        here = self._agreements_for_case(mode)
         if self.role == "technologist":
             physician = self.case.supervising_physician_id
-            candidates = [
-                a
-                for a in ranked
-                if (not a.technologist_ids or self.person.id in a.technologist_ids)
-                and (physician is None or a.physician_id == physician)
-            ]
+            candidates, satisfying = here.covering_technologist(self.person.id, physician)
             nobody = f"No supervision agreement at {self.facility.name} covers {self.person.name}"
             if physician is not None:
                 nobody += f" with physician {physician}"
         else:
-            candidates = [a for a in ranked if a.physician_id == self.person.id]
+            candidates, satisfying = here.naming_physician(self.person.id)
             nobody = f"No supervision agreement at {self.facility.name} names {self.person.name}"
-        satisfying = [a for a in candidates if not issues[a.id]]
         if not satisfying:
             if not candidates:
                 self._fail(requirement, NO_SUPERVISION_AGREEMENT, f"{nobody}.")
@@ -965,29 +1088,42 @@ class _Evaluation:
                 requirement,
                 NO_SUPERVISION_AGREEMENT,
                 f"Supervision agreement at {self.facility.name} with physician "
-                f"{closest.physician_id} {' and '.join(issues[closest.id])}"
+                f"{closest.physician_id} {' and '.join(here.issues[closest.id])}"
                 + (f" ({self.tz})." if dated else "."),
                 (closest.id,),
             )
             return
-        self.cap = max(a.max_concurrent_cases for a in satisfying)
-        best = satisfying[0]
+        best = self._supervising_agreement(satisfying)
+        self.supervising = best
         self._support(
             requirement,
             "agreement",
             best.id,
-            {
-                "facility_id": best.facility_id,
-                "physician_id": best.physician_id,
-                "modes": ",".join(sorted(best.modes)),
-                "max_concurrent_cases": best.max_concurrent_cases,
-                "effective_from": _iso(best.effective_from),
-                "effective_to": _iso(best.effective_to),
-            },
+            here.details(best),
             end=best.effective_to,
             label=f"Supervision agreement at {self.facility.name} with physician "
             f"{best.physician_id}",
         )
+
+    def _supervising_agreement(self, satisfying: list[AgreementFact]) -> AgreementFact:
+        """The agreement the case would be done under, and the evidence: the best ranked, but
+        for a remote physician already on overlapping cases the best ranked whose cap allows
+        one more (else the most generous, whose cap the concurrency reason then cites)."""
+        if self.role != "interpreting_physician" or not self.case.remote:
+            return satisfying[0]
+        overlapping = len(self._overlapping())
+        if not overlapping:
+            return satisfying[0]
+        for agreement in satisfying:
+            if agreement.max_concurrent_cases > overlapping:
+                return agreement
+        return max(satisfying, key=lambda a: a.max_concurrent_cases)  # the first of the largest
+
+    def _cap(self) -> int:
+        """Concurrent cases allowed: the cap of the agreement the case is supervised under."""
+        if self.supervising is None:
+            return DEFAULT_MAX_CONCURRENT_CASES
+        return self.supervising.max_concurrent_cases
 
     def _overlapping(self) -> list[BookingFact]:
         return sorted(
@@ -1023,11 +1159,18 @@ class _Evaluation:
                 f"{self.person.name} has an overlapping in-person or Medicare case, "
                 f"which allows no other case at the same time."
             )
-        elif len(overlapping) >= self.cap:
+        elif len(overlapping) >= (cap := self._cap()):
             message = (
                 f"{self.person.name} has {booked}; the supervision agreement allows at most "
-                f"{self.cap} at once."
+                f"{cap} at once."
             )
         else:
             return
         self._fail(requirement, CONCURRENCY_LIMIT, message, ids)
+
+
+# each role's requirements in order, with the method that checks each
+_CHECKS = {
+    role: tuple((name, getattr(_Evaluation, f"_check_{name}")) for name in requirements)
+    for role, requirements in REQUIREMENTS.items()
+}

@@ -889,6 +889,156 @@ def test_remote_case_for_a_patient_elsewhere_still_needs_privileges_from_a_live_
     assert codes(d) == [("appointment", e.APPOINTMENT_EXPIRED)]
 
 
+def test_a_renewal_issued_after_the_case_does_not_lift_the_suspension():
+    # The IL license lapsed before the case; the renewal on file starts only afterwards, so
+    # privileges are suspended for the case even though a later license "covers" its end.
+    person = physician(
+        credentials=(
+            cred("a", "ABCN"),
+            cred("l-il-old", "MEDICAL_LICENSE", date(2026, 5, 31), jurisdiction="IL"),
+            cred(
+                "l-il-new",
+                "MEDICAL_LICENSE",
+                date(2029, 1, 14),
+                issued_on=date(2026, 7, 15),
+                jurisdiction="IL",
+            ),
+            cred("l-wi", "MEDICAL_LICENSE", jurisdiction="WI"),
+            cred("b", "BLS"),
+        )
+    )
+    remote_elsewhere = run(person, DOC, case(patient_state="WI", remote=True))
+    assert codes(remote_elsewhere) == [("appointment", e.APPOINTMENT_EXPIRED)]
+    (reason,) = remote_elsewhere.reasons
+    assert reason.message == (
+        "Privileges at Mercy Hospital are suspended since 2026-06-01: the medical license in IL "
+        "lapsed on 2026-05-31; none on file is in force on 2026-06-10."
+    )
+    assert reason.evidence == ("l-il-new", "l-il-old")
+    # a patient in the facility's state: the license and the privileges both fail
+    here = run(person, DOC)
+    assert codes(here) == [
+        ("license", e.CREDENTIAL_NOT_YET_VALID),
+        ("appointment", e.APPOINTMENT_EXPIRED),
+    ]
+    assert not [x for x in here.evidence if x.requirement == "appointment"]
+
+
+@pytest.mark.parametrize(
+    ("renewal", "suspended"),
+    [
+        ({}, False),  # active, verified, issued before the case: privileges continue
+        ({"verified": False}, True),  # an unverified renewal is not a license in force
+        ({"status": "suspended"}, True),
+        ({"issued_on": date(2026, 6, 11)}, True),  # issued after the case's only day
+    ],
+)
+def test_only_a_license_in_force_keeps_privileges_after_a_lapse(renewal, suspended):
+    person = physician(
+        credentials=(
+            cred("a", "ABCN"),
+            cred("l-il-old", "MEDICAL_LICENSE", date(2026, 5, 31), jurisdiction="IL"),
+            cred(
+                "l-il-new",
+                "MEDICAL_LICENSE",
+                **{"jurisdiction": "IL", "issued_on": date(2026, 6, 1), **renewal},
+            ),
+            cred("l-wi", "MEDICAL_LICENSE", jurisdiction="WI"),
+            cred("b", "BLS"),
+        )
+    )
+    d = run(person, DOC, case(patient_state="WI", remote=True))
+    assert (("appointment", e.APPOINTMENT_EXPIRED) in codes(d)) == suspended
+    assert d.qualified == (not suspended)
+
+
+def test_a_license_lapsing_mid_case_suspends_from_the_next_day():
+    person = physician(
+        credentials=(
+            cred("a", "ABCN"),
+            cred("l-il", "MEDICAL_LICENSE", date(2026, 12, 31), jurisdiction="IL"),
+            cred("l-wi", "MEDICAL_LICENSE", jurisdiction="WI"),
+            cred("b", "BLS"),
+        )
+    )
+    d = run(person, DOC, case(local(2026, 12, 31, 22), local(2027, 1, 1, 2), patient_state="WI"))
+    (reason,) = d.reasons
+    assert reason.code == e.APPOINTMENT_EXPIRED
+    assert reason.message.startswith("Privileges at Mercy Hospital are suspended since 2027-01-01")
+    assert reason.message.endswith("lapsed on 2026-12-31.")
+
+
+def test_privileges_lapsing_soon_with_the_facility_state_license_are_warned_about():
+    # A WI patient: the IL license is not the license requirement's, but privileges at the IL
+    # facility end with it ten days after the case.
+    person = physician(
+        credentials=(
+            cred("a", "ABCN"),
+            cred("l-il", "MEDICAL_LICENSE", date(2026, 6, 20), jurisdiction="IL"),
+            cred("l-wi", "MEDICAL_LICENSE", jurisdiction="WI"),
+            cred("b", "BLS"),
+        )
+    )
+    d = run(person, DOC, case(patient_state="WI", remote=True))
+    assert d.qualified
+    (warning,) = d.warnings
+    assert (warning.code, warning.requirement, warning.evidence) == (
+        e.EXPIRES_SOON,
+        "appointment",
+        ("l-il",),
+    )
+    assert warning.message == (
+        "The medical license in IL, on which privileges at Mercy Hospital depend, expires "
+        "2026-06-20, 10 days after the case ends on 2026-06-10."
+    )
+    # for a patient in IL the license requirement warns about that license, once
+    (only,) = run(person, DOC).warnings
+    assert only.requirement == "license"
+
+
+@pytest.mark.parametrize("role", [TECH, DOC])
+def test_a_scope_ending_soon_after_the_case_is_warned_about(role):
+    activity = "perform" if role == TECH else "interpret"
+    ending = scope("s-end", activity, effective_to=date(2026, 6, 20))
+    person = (technologist if role == TECH else physician)(scopes=(ending,))
+    d = run(person, role)
+    assert d.qualified
+    (warning,) = d.warnings
+    assert (warning.code, warning.requirement, warning.evidence) == (
+        e.EXPIRES_SOON,
+        "scope",
+        ("s-end",),
+    )
+    assert warning.message == (
+        f"Scope of practice to {activity} SSEP, TCMEP expires 2026-06-20, 10 days after the "
+        "case ends on 2026-06-10."
+    )
+
+
+def test_a_scope_ending_soon_is_not_warned_about_where_another_covers_longer():
+    ending = scope("s-end", "perform", effective_to=date(2026, 6, 20))
+    # an open scope here covers SSEP beyond: only TCMEP's coverage ends with s-end
+    lasting = scope("s-here", "perform", ("SSEP",), facility_id=FACILITY.id)
+    (warning,) = run(technologist(scopes=(ending, lasting)), TECH).warnings
+    assert warning.message.startswith("Scope of practice to perform TCMEP expires 2026-06-20")
+    everything = scope("s-all", "perform", ("SSEP", "TCMEP"))
+    assert run(technologist(scopes=(ending, everything)), TECH).warnings == ()
+    # a scope at this facility says so
+    here = scope("s-f", "perform", facility_id=FACILITY.id, effective_to=date(2026, 6, 10))
+    (warning,) = run(technologist(scopes=(here,)), TECH).warnings
+    assert warning.message == (
+        "Scope of practice to perform SSEP, TCMEP at Mercy Hospital expires 2026-06-10, on the "
+        "last day of the case."
+    )
+
+
+def test_an_agreement_listing_no_technologists_covers_one_without_an_appointment_here():
+    # requirement 6 holds ("listed, or the list is empty"); the missing appointment is
+    # requirement 4's reason, given once
+    d = run(technologist(appointments=()), TECH)
+    assert codes(d) == [("appointment", e.NO_APPOINTMENT)]
+
+
 # --- appointment, scope, supervision messages -------------------------------------------------
 
 
@@ -987,6 +1137,28 @@ def test_cap_is_the_largest_among_satisfying_agreements():
     d = run(physician(bookings=_overlaps(3)), DOC, REMOTE, agreements=agreements)
     assert codes(d) == [("concurrency", e.CONCURRENCY_LIMIT)]
     assert "at most 3" in d.reasons[0].message
+
+
+def test_the_agreement_that_allows_the_overlap_is_the_evidence_and_is_warned_about():
+    # G1 ranks first (open-ended) but allows one case at a time; G2 allows three and ends ten
+    # days after the case: with one overlapping case, the case is done under G2
+    agreements = (
+        agreement("G1", max_concurrent_cases=1),
+        agreement("G2", max_concurrent_cases=3, effective_to=date(2026, 6, 20)),
+    )
+    d = run(physician(bookings=_overlaps(1)), DOC, REMOTE, agreements=agreements)
+    assert d.qualified
+    (supervision,) = [x for x in d.evidence if x.requirement == "supervision"]
+    assert (supervision.id, supervision.details["max_concurrent_cases"]) == ("G2", 3)
+    (warning,) = d.warnings
+    assert (warning.requirement, warning.evidence) == ("supervision", ("G2",))
+    # with no overlap the best ranked agreement is the evidence, and nothing ends soon with it
+    alone = run(physician(), DOC, REMOTE, agreements=agreements)
+    assert [x.id for x in alone.evidence if x.requirement == "supervision"] == ["G1"]
+    assert alone.warnings == ()
+    # in person, the cap does not matter
+    in_person = run(physician(), DOC, case(remote=False), agreements=agreements)
+    assert [x.id for x in in_person.evidence if x.requirement == "supervision"] == ["G1"]
 
 
 def test_schedule_conflict_lists_every_overlapping_booking_in_time_order():
