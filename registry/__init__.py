@@ -8,7 +8,7 @@ from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalErr
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from registry import config as settings
-from registry.api import API_PREFIX, api, required_scope_for, writes_late
+from registry.api import API_PREFIX, api, required_scopes_for, writes_late
 from registry.audit import hook as audit_hook
 from registry.audit.context import set_actor, set_request_id
 from registry.database import db
@@ -155,9 +155,10 @@ def _authenticate_api_request():
     key = authenticate(session=db.session, raw_key=token.strip())
     if key is None:
         return _error(401, "The API key is unknown or revoked.")
-    needed = required_scope_for(request.endpoint, request.method)
-    if request.endpoint is not None and needed not in key.scopes:
-        return _error(403, f"This API key lacks the {needed!r} scope.")
+    accepted = required_scopes_for(request.endpoint, request.method)
+    if request.endpoint is not None and not set(accepted) & set(key.scopes):
+        needed = " or ".join(repr(scope) for scope in accepted)
+        return _error(403, f"This API key lacks the {needed} scope.")
     g.api_key = key
     set_actor(f"api-key:{key.name}")
     return None

@@ -178,3 +178,29 @@ def test_checks_need_the_check_scope(app_context, client, make_key):
     body = {"person_id": tech.id, "role": "technologist", "case": case(where)}
     response = client.post("/api/v1/qualification-checks", json=body, headers=make_key(["read"]))
     assert response.status_code == 403
+
+
+def test_a_check_only_key_reads_back_its_checks_and_bookings(app_context, client, make_key):
+    # SPEC: the check scope covers qualification checks, searches and assignments
+    where, doc, tech = f.network()
+    checker = make_key(["check"])
+    body = {"person_id": tech.id, "role": "technologist", "case": case(where)}
+    checked = client.post("/api/v1/qualification-checks", json=body, headers=checker)
+    assert checked.status_code == 200, checked.json
+    stored = client.get(f"/api/v1/qualification-checks/{checked.json['check_id']}", headers=checker)
+    assert stored.status_code == 200 and stored.json["person_id"] == tech.id
+    booked = client.post("/api/v1/assignments", json=body, headers=checker)
+    assert booked.status_code == 201, booked.json
+    one = client.get(f"/api/v1/assignments/{booked.json['id']}", headers=checker)
+    assert one.status_code == 200 and one.json["id"] == booked.json["id"]
+    listed = client.get(f"/api/v1/assignments?person_id={tech.id}", headers=checker)
+    assert [a["id"] for a in listed.json] == [booked.json["id"]]
+    # the rest of the registry stays closed to it, and a write-only key reads no checks
+    refused = client.get(f"/api/v1/people/{tech.id}", headers=checker)
+    assert refused.status_code == 403
+    writer = make_key(["write"])
+    response = client.get(
+        f"/api/v1/qualification-checks/{checked.json['check_id']}", headers=writer
+    )
+    assert response.status_code == 403
+    assert response.json["message"] == "This API key lacks the 'read' or 'check' scope."

@@ -52,11 +52,12 @@ UPDATE_DOC = {
 }
 
 
-def requires_scope(scope: str):
-    """Declare the API key scope a view method needs; routes without one require ``admin``."""
+def requires_scope(*scopes: str):
+    """Declare the API key scopes a view method accepts (any one of them will do); routes
+    without one require ``admin``."""
 
     def decorate(func_):
-        func_.required_scope = scope
+        func_.required_scopes = scopes
         return func_
 
     return decorate
@@ -79,9 +80,10 @@ def _handler(endpoint: str | None, method: str):
     return getattr(view_class, verb, None) if view_class else view
 
 
-def required_scope_for(endpoint: str | None, method: str) -> str:
-    """The scope a request to this endpoint and method needs (fail closed: ``admin``)."""
-    return getattr(_handler(endpoint, method), "required_scope", "admin")
+def required_scopes_for(endpoint: str | None, method: str) -> tuple[str, ...]:
+    """The scopes a request to this endpoint and method accepts, any one of them (fail closed:
+    ``admin``)."""
+    return getattr(_handler(endpoint, method), "required_scopes", ("admin",))
 
 
 def writes_late(endpoint: str | None, method: str) -> bool:

@@ -43,7 +43,8 @@ class Assignments(MethodView):
             )
         return service.as_dict(assignment, check=stored)
 
-    @requires_scope("read")
+    # a staffing system with the check scope reads back what it booked
+    @requires_scope("read", "check")
     @blp.arguments(AssignmentQuerySchema, location="query")
     @blp.response(200, AssignmentSchema(many=True))
     @blp.paginate()
@@ -55,7 +56,7 @@ class Assignments(MethodView):
 
 @blp.route("/<assignment_id>")
 class AssignmentById(MethodView):
-    @requires_scope("read")
+    @requires_scope("read", "check")
     @blp.response(200, AssignmentSchema)
     def get(self, assignment_id):
         """One booking with the decision it was made on."""

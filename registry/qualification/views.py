@@ -44,7 +44,8 @@ class QualificationChecks(MethodView):
 
 @blp.route("/qualification-checks/<check_id>")
 class QualificationCheckById(MethodView):
-    @requires_scope("read")
+    # the check scope asks the question and may read the stored answer back
+    @requires_scope("read", "check")
     @blp.response(200, StoredCheckSchema)
     def get(self, check_id):
         """A stored check exactly as it was answered, with who asked."""
