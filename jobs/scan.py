@@ -248,12 +248,14 @@ class _Directory:
             email = (email or "").strip().lower()
             if not email:
                 continue
+            # the technologists it covers (those listed, or all when none is) who work there:
+            # a physician hears about a technologist only where that technologist works
             listed = agreement.technologist_ids
-            covered = (
-                [t for t in listed if t in technologist_ids]
-                if listed
-                else [t for t in technologist_ids if (t, agreement.facility_id) in working_at]
-            )
+            covered = [
+                t
+                for t in (listed or technologist_ids)
+                if t in technologist_ids and (t, agreement.facility_id) in working_at
+            ]
             for technologist_id in covered:
                 entry = supervisors[technologist_id].setdefault(
                     email, {"name": f"{given_name} {family_name}", "places": []}

@@ -328,13 +328,24 @@ def _item_columns(item_type: str, *, item_id, person_id, expires_on, facility=No
     ]
 
 
+def _accepts_unverified() -> bool:
+    """The qualification policy's ``ACCEPT_UNVERIFIED``, read as the app reads it."""
+    config = current_app.config if has_app_context() else from_environment()
+    return bool(config["ACCEPT_UNVERIFIED"])
+
+
 def _credentials_statement(window: _Window, person_kind: str | None, facility_id: str | None):
+    # a credential is renewed (no longer lapsing) by a later one of the same type and place that
+    # would qualify: active and, unless the policy accepts unverified ones, verified
     newer = aliased(Credential)
+    counts = [newer.status == "active"]
+    if not _accepts_unverified():
+        counts += [newer.verification_method.is_not(None), newer.verified_on.is_not(None)]
     renewed = exists().where(
         newer.person_id == Credential.person_id,
         newer.type == Credential.type,
         newer.id != Credential.id,
-        newer.status == "active",
+        *counts,
         func.coalesce(newer.jurisdiction, "") == func.coalesce(Credential.jurisdiction, ""),
         or_(newer.expires_on.is_(None), newer.expires_on > Credential.expires_on),
     )

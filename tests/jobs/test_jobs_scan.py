@@ -162,6 +162,60 @@ def test_recipients_person_coordinators_and_supervising_physicians(app_context, 
     assert "credentialing coordinator" in by_recipient[COORDINATOR].payload["text"]
 
 
+def test_a_listed_technologist_no_longer_working_there_is_not_reported_to_that_physician(
+    app_context, run, frozen
+):
+    # SPEC: "the supervising physicians at the facilities where the technologist works"
+    spine = f.facility("Spine Center")
+    former = f.facility("Former Hospital")
+    tech = f.person("technologist", "Tess", "Nguyen")
+    f.appointment(tech, spine)
+    f.appointment(tech, former, status="ended")
+    here = f.person("physician", "Amy", "Adams")
+    there = f.person("physician", "Ben", "Brown")
+    f.agreement(spine, here, technologists=[])
+    f.agreement(former, there, technologists=[tech])  # still lists her
+    f.credential(tech, "CNIM", expires_on=TODAY + timedelta(days=30))
+    run("scan")
+    assert sorted(a.recipient for a in alerts(channel="email")) == sorted(
+        [COORDINATOR, "tess.nguyen@example.org", "amy.adams@example.org"]
+    )
+
+
+def test_an_unverified_renewal_does_not_silence_the_lapsing_credential(app_context, run, frozen):
+    # an unverified record does not qualify anyone, so it renews nothing either
+    tech = f.person(email="tess@example.org")
+    f.credential(tech, "CNIM", expires_on=TODAY + timedelta(days=7))
+    f.credential(
+        tech,
+        "CNIM",
+        expires_on=TODAY + timedelta(days=7 + 5 * 365),
+        verification_method=None,
+        verified_on=None,
+    )
+    run("scan")
+    assert [(a.threshold_days, a.lapse_date) for a in alerts(recipient="tess@example.org")] == [
+        (7, TODAY + timedelta(days=7))
+    ]
+
+
+def test_an_unverified_renewal_counts_where_the_policy_accepts_unverified_credentials(
+    app, app_context, run, frozen
+):
+    app.config["ACCEPT_UNVERIFIED"] = True
+    tech = f.person(email="tess@example.org")
+    f.credential(tech, "CNIM", expires_on=TODAY + timedelta(days=7))
+    f.credential(
+        tech,
+        "CNIM",
+        expires_on=TODAY + timedelta(days=7 + 5 * 365),
+        verification_method=None,
+        verified_on=None,
+    )
+    run("scan")
+    assert alerts(recipient="tess@example.org") == []
+
+
 def test_recipients_of_appointments_agreements_and_physician_credentials(app_context, run, frozen):
     spine = f.facility("Spine Center")
     doc = f.person("physician", "Omar", "Haddad")
