@@ -4,6 +4,7 @@ import logging
 import uuid
 
 from flask import Flask, g, jsonify, request, send_from_directory
+from flask_smorest import abort
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
@@ -117,6 +118,7 @@ def register_request_hooks(app: Flask) -> None:
         g.request_id = incoming if 0 < len(incoming) <= 64 else uuid.uuid4().hex
         set_request_id(g.request_id)
         set_actor("anonymous")
+        _refuse_an_undecodable_query_string()
         if (
             request.method not in ("GET", "HEAD", "OPTIONS")
             and db.engine.dialect.name == "sqlite"
@@ -143,6 +145,15 @@ def register_request_hooks(app: Flask) -> None:
         if etag and response.status_code < 300:
             response.headers["ETag"] = etag
         return response
+
+
+def _refuse_an_undecodable_query_string() -> None:
+    """A 400 for raw bytes in the query string that are not UTF-8: werkzeug cannot decode
+    them, so any read of ``request.args`` would fail (a 500)."""
+    try:
+        request.query_string.decode()
+    except UnicodeDecodeError:
+        abort(400, message="The query string is not valid UTF-8; percent-encode it.")
 
 
 def _authenticate_api_request():

@@ -2,7 +2,7 @@
 
 from marshmallow import fields, validate
 
-from schemas.base import BaseSchema
+from schemas.base import BaseSchema, Instant
 
 
 class AuditEventSchema(BaseSchema):
@@ -21,4 +21,4 @@ class AuditQuerySchema(BaseSchema):
     entity_type = fields.String(validate=validate.Length(max=40))
     entity_id = fields.String(validate=validate.Length(max=64))
     actor = fields.String(validate=validate.Length(max=200))
-    since = fields.AwareDateTime(metadata={"description": "ISO 8601 with offset"})
+    since = Instant(metadata={"description": "ISO 8601 with offset"})

@@ -76,26 +76,55 @@ class BaseSchema(Schema):
         ordered = True
 
     @pre_load
-    def _refuse_nul_characters(self, data, **_kwargs):
-        # PostgreSQL text cannot hold NUL: refuse it here as a field error, not at the database
+    def _refuse_unstorable_text(self, data, **_kwargs):
+        # the database cannot store these characters: refuse them here as field errors, not at
+        # a flush (a 500)
         if isinstance(data, Mapping):
-            errors = {key: [NUL_MESSAGE] for key, value in data.items() if _holds_nul(value)}
+            errors = {
+                key: [problem]
+                for key, value in data.items()
+                if (problem := _unstorable_text(value))
+            }
             if errors:
                 raise ValidationError(errors)
         return data
 
 
 NUL_MESSAGE = "Text may not contain NUL characters (\\u0000)."
+SURROGATE_MESSAGE = (
+    "Text must be valid Unicode: a lone surrogate (\\ud800-\\udfff) is not a character."
+)
 
 
-def _holds_nul(value) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, list | tuple):
-        return any(_holds_nul(item) for item in value)
-    if isinstance(value, Mapping):
-        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
-    return False
+def _unstorable_text(value) -> str | None:
+    """Why the text in a loaded JSON value (a string, or lists and objects of them, keys
+    included) cannot be stored, or None: PostgreSQL text holds no NUL, and a lone UTF-16
+    surrogate (JSON's "\\ud800") has no UTF-8 encoding.
+
+    Walked with a stack, not by recursion, so a value nested hundreds deep cannot overflow it.
+    """
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return NUL_MESSAGE
+            if not item.isascii() and not _encodes_as_utf8(item):
+                return SURROGATE_MESSAGE
+        elif isinstance(item, list | tuple):
+            pending.extend(item)
+        elif isinstance(item, Mapping):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+    return None
+
+
+def _encodes_as_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def npi_is_valid(value: str) -> bool:
@@ -139,8 +168,10 @@ def _validate_timezone(value: str) -> None:
 
 
 class Npi(fields.String):
+    """An NPI, unique when present: a blank one is absent (null), like an omitted one."""
+
     def __init__(self, **kwargs):
-        super().__init__(validate=_validate_npi, **kwargs)
+        super().__init__(validate=_validate_npi, pre_load=_blank_as_none, **kwargs)
 
 
 class UsState(fields.String):
@@ -179,6 +210,40 @@ def text(
 class TrimmedString(fields.String):
     def _deserialize(self, value, attr, data, **kwargs):
         return super()._deserialize(value, attr, data, **kwargs).strip()
+
+
+def identifier(max_length: int, **kwargs):
+    """The caller's own id for a record, unique when present: trimmed, and a blank one is
+    absent (null), so "" never takes the one unique slot from everyone else's blank."""
+    return TrimmedString(
+        allow_none=True,
+        pre_load=_blank_as_none,
+        validate=validate.Length(max=max_length),
+        **kwargs,
+    )
+
+
+def _blank_as_none(value):
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+# far enough from the calendar's ends (years 1 and 9999) that converting a time to UTC or to
+# any facility's local time, and counting days from it, stays within what a datetime can hold
+EARLIEST_YEAR, LATEST_YEAR = 1900, 9998
+
+
+class Instant(fields.AwareDateTime):
+    """An ISO 8601 date and time with an offset, in the years 1900 to 9998."""
+
+    default_error_messages = {
+        "out_of_range": f"Must be a time between the years {EARLIEST_YEAR} and {LATEST_YEAR}."
+    }
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        if not EARLIEST_YEAR <= moment.year <= LATEST_YEAR:
+            raise self.make_error("out_of_range")
+        return moment
 
 
 def require_order(data: dict, first: str, second: str, *, existing=None) -> None:

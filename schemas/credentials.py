@@ -67,7 +67,13 @@ class CredentialSchema(BaseSchema):
     issued_on = fields.Date(allow_none=True, metadata={"example": "2022-01-01"})
     expires_on = fields.Date(
         allow_none=True,
-        metadata={"description": "Inclusive; null = does not expire", "example": "2026-12-31"},
+        metadata={
+            "description": "Inclusive; null = does not expire. Left out of a new credential: "
+            "the type's validity_months counted from issued_on (the same day that many months "
+            "later; ABRET types: 31 December of that year), or null when the type has no "
+            "validity_months or issued_on is not given.",
+            "example": "2026-12-31",
+        },
     )
     status = fields.String(load_default="active", validate=validate.OneOf(CREDENTIAL_STATUSES))
     verification = fields.Nested(VerificationSchema, allow_none=True)
@@ -89,6 +95,10 @@ class CredentialUpdateSchema(CredentialSchema):
     class Meta(BaseSchema.Meta):
         exclude = ("type",)
 
+    expires_on = fields.Date(
+        allow_none=True,
+        metadata={"description": "Inclusive; null = does not expire", "example": "2026-12-31"},
+    )
     status = fields.String(validate=validate.OneOf(CREDENTIAL_STATUSES))
 
 

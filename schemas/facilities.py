@@ -3,7 +3,15 @@
 from marshmallow import fields, validate, validates_schema
 
 from registry.facilities.models import APPOINTMENT_STATUSES
-from schemas.base import US_STATES, BaseSchema, TimeZone, UsState, require_order, text
+from schemas.base import (
+    US_STATES,
+    BaseSchema,
+    TimeZone,
+    UsState,
+    identifier,
+    require_order,
+    text,
+)
 
 MAX_REQUIRED_CREDENTIALS = 30
 STATE_DOC = {"description": "Two-letter US state", "enum": sorted(US_STATES), "example": "KS"}
@@ -24,7 +32,9 @@ class FacilitySchema(BaseSchema):
             "example": ["BLS"],
         },
     )
-    external_id = text(100, metadata={"description": "The caller's own id (unique)"})
+    external_id = identifier(
+        100, metadata={"description": "The caller's own id (unique when present; blank = none)"}
+    )
     active = fields.Boolean(load_default=True)
     created_at = fields.DateTime(dump_only=True)
     updated_at = fields.DateTime(dump_only=True)

@@ -3,7 +3,7 @@
 from marshmallow import fields, validate
 
 from registry.people.models import PERSON_KINDS
-from schemas.base import BaseSchema, Npi, text
+from schemas.base import BaseSchema, Npi, identifier, text
 
 
 class PersonSchema(BaseSchema):
@@ -13,8 +13,15 @@ class PersonSchema(BaseSchema):
     family_name = text(100, required=True)
     email = fields.Email(allow_none=True, validate=validate.Length(max=254))
     phone = text(40)
-    npi = Npi(allow_none=True)
-    external_id = text(100)
+    npi = Npi(
+        allow_none=True,
+        metadata={
+            "description": "10 digits with a valid check digit; unique when present; blank = none"
+        },
+    )
+    external_id = identifier(
+        100, metadata={"description": "The caller's own id (unique when present; blank = none)"}
+    )
     active = fields.Boolean(load_default=True)
     name = fields.String(dump_only=True)
     created_at = fields.DateTime(dump_only=True)

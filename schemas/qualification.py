@@ -5,7 +5,7 @@ from datetime import timedelta
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from registry.qualification.engine import ROLES
-from schemas.base import BaseSchema, UsState, text
+from schemas.base import BaseSchema, Instant, UsState, text
 
 MAX_CASE_HOURS = 72
 PAYERS = ("commercial", "medicare")
@@ -15,10 +15,8 @@ class CaseSchema(BaseSchema):
     """A surgical case window; never patient identifiers."""
 
     facility_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    starts_at = fields.AwareDateTime(
-        required=True, metadata={"description": "ISO 8601 with offset"}
-    )
-    ends_at = fields.AwareDateTime(required=True, metadata={"description": "ISO 8601 with offset"})
+    starts_at = Instant(required=True, metadata={"description": "ISO 8601 with offset"})
+    ends_at = Instant(required=True, metadata={"description": "ISO 8601 with offset"})
     modalities = fields.List(
         fields.String(validate=validate.Length(min=1, max=40)),
         required=True,
@@ -127,8 +125,8 @@ class AssignmentQuerySchema(BaseSchema):
     facility_id = fields.String(validate=validate.Length(max=64))
     case_ref = fields.String(validate=validate.Length(max=100))
     status = fields.String(validate=validate.OneOf(("booked", "cancelled")))
-    from_ = fields.AwareDateTime(data_key="from", metadata={"description": "ends after this"})
-    to = fields.AwareDateTime(metadata={"description": "starts before this"})
+    from_ = Instant(data_key="from", metadata={"description": "ends after this"})
+    to = Instant(metadata={"description": "starts before this"})
 
 
 class CancelRequestSchema(BaseSchema):

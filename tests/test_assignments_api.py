@@ -260,3 +260,21 @@ def test_concurrent_checks_and_bookings_all_get_an_answer(app, make_key):
         from registry.qualification.models import QualificationCheck
 
         assert db.session.query(QualificationCheck).count() == 40
+
+
+def test_times_at_the_calendars_ends_are_422_and_book_nothing(app_context, client, auth):
+    where, doc, tech = f.network()
+    for starts, ends in (
+        ("0001-01-01T00:00:00+05:00", "0001-01-01T01:00:00+05:00"),
+        ("9999-12-31T23:00:00+00:00", "9999-12-31T23:30:00-06:00"),
+    ):
+        refused = book(client, auth, tech, "technologist", case(where, starts=starts, ends=ends))
+        assert refused.status_code == 422, refused.json
+        assert "starts_at" in refused.json["errors"]["json"]["case"]
+    assert db.session.query(Assignment).count() == 0
+    last = case(where, starts="9998-12-31T22:00:00-12:00", ends="9998-12-31T23:59:00-12:00")
+    assert book(client, auth, tech, "technologist", last).status_code == 409  # answered
+    for query in ("from=0001-01-01T00:00:00%2B05:00", "to=9999-12-31T23:00:00-05:00"):
+        response = client.get(f"/api/v1/assignments?{query}", headers=auth)
+        assert response.status_code == 422
+        assert "between the years" in response.json["errors"]["query"][query[: query.index("=")]][0]

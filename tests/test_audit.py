@@ -79,6 +79,9 @@ def test_the_api_offers_no_way_to_write_audit_events(client, auth):
     assert client.post("/api/v1/audit-events", json={}, headers=auth).status_code == 405
     filtered = client.get("/api/v1/audit-events?since=2026-01-01", headers=auth)
     assert filtered.status_code == 422  # since needs an offset: times are never ambiguous
+    # in UTC this would be before the first representable instant
+    ancient = client.get("/api/v1/audit-events?since=0001-01-01T00:00:00%2B05:00", headers=auth)
+    assert ancient.status_code == 422 and "since" in ancient.json["errors"]["query"]
 
 
 def _trail_since(count: int) -> list[AuditEvent]:

@@ -318,6 +318,71 @@ def test_writes_need_the_write_scope(client, auth, make_key):
     assert client.get(f"{API}/people/{tech}/credentials", headers=reader).status_code == 200
 
 
+# --- the type's validity_months: the default expiry of new records ----------------------------
+
+
+@pytest.mark.parametrize(
+    ("type_", "issued_on", "expected"),
+    [
+        # ABRET: a 60-month term, to 31 December of its expiration year (SPEC)
+        ("CNIM", "2026-03-15", "2031-12-31"),
+        ("CNIM", "2026-01-01", "2031-12-31"),
+        ("BLS", "2026-01-31", "2028-01-31"),
+        # 12 months from 29 February: the last day of a shorter February
+        ("MALPRACTICE", "2028-02-29", "2029-02-28"),
+    ],
+)
+def test_a_new_credential_without_expires_on_takes_the_types_term(
+    client, auth, type_, issued_on, expected
+):
+    person_id = new_person(client, auth)
+    response = add_credential(client, auth, person_id, {"type": type_, "issued_on": issued_on})
+    assert response.status_code == 201, response.json
+    assert response.json["expires_on"] == expected
+
+
+def test_null_no_issue_date_or_no_validity_leave_a_new_credential_open_ended(client, auth):
+    person_id = new_person(client, auth)
+    never = add_credential(
+        client, auth, person_id, {"type": "CNIM", "issued_on": "2026-01-01", "expires_on": None}
+    )
+    assert never.status_code == 201 and never.json["expires_on"] is None
+    undated = add_credential(client, auth, person_id, {"type": "CNIM"})
+    assert undated.status_code == 201 and undated.json["expires_on"] is None
+    pals = {
+        "code": "PALS",
+        "name": "Pediatric ALS",
+        "category": "training",
+        "kinds": ["technologist"],
+    }
+    assert client.post(f"{API}/credential-types", json=pals, headers=auth).status_code == 201
+    no_term = add_credential(client, auth, person_id, {"type": "PALS", "issued_on": "2026-01-01"})
+    assert no_term.status_code == 201 and no_term.json["expires_on"] is None
+    doc = client.get("/api/v1/openapi.json").json["components"]["schemas"]["Credential"]
+    assert "validity_months" in doc["properties"]["expires_on"]["description"]
+
+
+def test_a_default_term_past_the_calendars_end_is_422_and_writes_nothing(client, auth, app):
+    person_id = new_person(client, auth)
+    late = add_credential(client, auth, person_id, {"type": "CNIM", "issued_on": "9996-01-01"})
+    assert late.status_code == 422 and "expires_on" in late.json["errors"]
+    assert credential_count(app) == 0
+    given = {"type": "CNIM", "issued_on": "9996-01-01", "expires_on": "9999-12-31"}
+    assert add_credential(client, auth, person_id, given).status_code == 201
+
+
+def test_the_renewal_suggestion_is_the_same_rule(app_context):
+    from registry.credentials.models import CredentialType
+
+    cnim, bls = db.session.get(CredentialType, "CNIM"), db.session.get(CredentialType, "BLS")
+    assert service.term_end(cnim, counted_from=date(2028, 12, 31)) == date(2033, 12, 31)
+    # an ABRET expiry entered off 31 December: the next term still ends on 31 December
+    assert service.term_end(cnim, counted_from=date(2028, 6, 30)) == date(2033, 12, 31)
+    assert service.term_end(bls, counted_from=date(2026, 8, 31)) == date(2028, 8, 31)
+    assert service.term_end(bls, counted_from=None) is None
+    assert service.term_end(bls, counted_from=date(9999, 12, 31)) is None
+
+
 # --- the service contract the UI and the import use ------------------------------------------
 
 

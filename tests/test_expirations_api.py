@@ -131,6 +131,33 @@ def test_pagination(client, auth, network):
     assert '"total": 5' in page.headers["X-Pagination"]
 
 
+def test_the_spec_url_with_its_empty_filters_lists_everything(client, auth, network):
+    # SPEC: GET /expirations?within_days=90&include_expired=true&kind=&facility_id=
+    spec = client.get(f"{URL}?within_days=90&include_expired=true&kind=&facility_id=", headers=auth)
+    assert spec.status_code == 200, spec.json
+    assert [i["item_id"] for i in spec.json] == [i[1] for i in listing(client, auth)]
+    assert len(spec.json) == 5
+    blank_days = client.get(f"{URL}?within_days=&include_expired=", headers=auth)
+    assert blank_days.status_code == 200 and blank_days.json == spec.json
+
+
+def test_the_calendars_first_and_last_days_are_listed_without_error(app, client, auth, network):
+    with app.app_context():
+        tess = f.person("technologist", "Ada", "Early")
+        ancient = f.credential(tess, "BLS", expires_on=date(1, 1, 1)).id
+        f.credential(tess, "ACLS", expires_on=date(9999, 12, 31))
+    response = client.get(f"{URL}?within_days=3660&page_size=100", headers=auth)
+    assert response.status_code == 200
+    assert response.json[0]["item_id"] == ancient
+    assert response.json[0]["days_left"] == (date(1, 1, 1) - date(2026, 11, 26)).days
+    assert "9999-12-31" not in response.text
+    credentials = client.get(f"/api/v1/credentials?person_id={tess.id}", headers=auth)
+    assert credentials.status_code == 200
+    assert [c["days_left"] for c in credentials.json][-1] == (
+        date(9999, 12, 31) - date(2026, 11, 26)
+    ).days
+
+
 @pytest.mark.parametrize(
     ("query", "field"),
     [
@@ -139,7 +166,7 @@ def test_pagination(client, auth, network):
         ("within_days=100000", "within_days"),
         ("include_expired=maybe", "include_expired"),
         ("kind=nurse", "kind"),
-        ("facility_id=", "facility_id"),
+        ("facility_id=" + "x" * 65, "facility_id"),
     ],
 )
 def test_bad_parameters_are_422(client, auth, query, field):

@@ -116,6 +116,33 @@ def test_external_id_is_unique(client, auth):
     assert same.status_code == 200
 
 
+@pytest.mark.parametrize("blank", ["", "  "])
+def test_a_blank_external_id_is_absent_and_blocks_no_one(client, auth, blank):
+    first = new_facility(client, auth, name="First", external_id=blank).json
+    second = new_facility(client, auth, name="Second", external_id=blank).json
+    assert first["external_id"] is None and second["external_id"] is None
+    named = new_facility(client, auth, name="Third", external_id="FAC-3").json
+    cleared = client.patch(
+        f"{API}/facilities/{named['id']}", json={"external_id": blank}, headers=auth
+    )
+    assert cleared.status_code == 200 and cleared.json["external_id"] is None
+    assert new_facility(client, auth, name="Fourth", external_id="FAC-3").status_code == 201
+
+
+def test_q_searches_for_like_wildcards_literally(client, auth):
+    new_facility(client, auth, name="St_Luke", external_id="A%1")
+    new_facility(client, auth, name="Mercy", external_id="B-2")
+
+    def found(q):
+        response = client.get(f"{API}/facilities", query_string={"q": q}, headers=auth)
+        assert response.status_code == 200
+        return [f["name"] for f in response.json]
+
+    assert found("_") == ["St_Luke"]
+    assert found("%") == ["St_Luke"]
+    assert found("y") == ["Mercy"]
+
+
 def test_facility_filters_and_pages(client, auth):
     new_facility(client, auth, name="Blue Valley Hospital", external_id="BV")
     new_facility(client, auth, name="Adams Surgery", external_id="AS", state="MO")

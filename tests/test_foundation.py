@@ -2,6 +2,7 @@
 
 import re
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import select
@@ -9,6 +10,8 @@ from sqlalchemy import select
 from registry.database import db
 from registry.migrate import current_head, database_revision
 from registry.models import Base
+from tests import factories as f
+from tests.test_qualification_api import case
 
 OPEN_ROUTES = {"/healthz", "/readyz", "/api/v1/openapi.json", "/api/docs"}
 
@@ -150,3 +153,70 @@ def test_without_secret_key_a_random_one_is_kept_in_var(tmp_path):
     given = {"SECRET_KEY": "from-the-environment", "REGISTRY_VAR_DIR": str(tmp_path)}
     ensure_secret_key(given)
     assert given["SECRET_KEY"] == "from-the-environment"
+
+
+# every list endpoint with each of its filters given empty, as a form's empty inputs send them
+EMPTY_FILTERS = [
+    ("/people?kind=&active=&q=&external_id=&npi=", True),
+    ("/facilities?active=&state=&q=&external_id=", True),
+    ("/credentials?type=&status=&expires_before=&person_id=", True),
+    ("/people/{tech}/credentials?type=&status=&expires_before=", True),
+    ("/people/{tech}/appointments?status=", True),
+    ("/facilities/{where}/appointments?status=", True),
+    ("/people/{tech}/scopes?", True),
+    ("/supervision-agreements?facility_id=&physician_id=&technologist_id=&active=", True),
+    ("/assignments?person_id=&facility_id=&case_ref=&status=&from=&to=", True),
+    ("/expirations?within_days=&include_expired=&kind=&facility_id=", False),
+    ("/audit-events?entity_type=&entity_id=&actor=&since=", True),
+    ("/alerts?status=&channel=&person_id=&item_id=", False),
+    ("/webhooks?active=", False),
+]
+
+
+@pytest.mark.parametrize(("url", "listed"), EMPTY_FILTERS)
+def test_an_empty_query_value_is_a_parameter_not_given(
+    app_context, client, auth, frozen_clock, url, listed
+):
+    where, _, tech = f.network()
+    booked = client.post(
+        "/api/v1/assignments",
+        json={"person_id": tech.id, "role": "technologist", "case": case(where)},
+        headers=auth,
+    )
+    assert booked.status_code == 201
+    url = "/api/v1" + url.format(tech=tech.id, where=where.id)
+    everything = client.get(url.partition("?")[0], headers=auth)
+    assert everything.status_code == 200 and bool(everything.json) is listed
+    # the page parameters too
+    response = client.get(url + "&page=&page_size=", headers=auth)
+    assert response.status_code == 200, response.json
+    assert response.json == everything.json
+
+
+def test_json_nested_too_deeply_is_a_client_error_and_writes_nothing(client, auth):
+    person = '{"kind": "technologist", "given_name": "A", "family_name": "B", "phone": %s}'
+    headers = {**auth, "Content-Type": "application/json"}
+    deep_field = client.post(
+        "/api/v1/people", data=person % ("[" * 500 + "]" * 500), headers=headers
+    )
+    assert deep_field.status_code == 422 and "phone" in deep_field.json["errors"]["json"]
+    deep_object = client.post(
+        "/api/v1/people", data=person % ('{"a": ' * 500 + "1" + "}" * 500), headers=headers
+    )
+    assert deep_object.status_code == 422 and "phone" in deep_object.json["errors"]["json"]
+    # deeper than Python's JSON decoder can go
+    deep_body = client.post("/api/v1/people", data="[" * 5000 + "]" * 5000, headers=headers)
+    assert deep_body.status_code == 400
+    assert deep_body.json["errors"] == {"json": ["Invalid JSON body: nested too deeply."]}
+    assert client.get("/api/v1/people", headers=auth).json == []
+
+
+def test_a_query_string_that_is_not_utf8_is_400(client, auth):
+    raw = {"QUERY_STRING": b"q=\xed\xa0\x80".decode("latin-1")}
+    api = client.get("/api/v1/people", headers=auth, environ_overrides=raw)
+    assert api.status_code == 400 and "not valid UTF-8" in api.json["message"]
+    assert client.get("/login", environ_overrides=raw).status_code == 400
+    # percent-encoded, the same bytes are kept as typed; a NUL is refused like in a body
+    assert client.get("/api/v1/people?q=%ED%A0%80", headers=auth).status_code == 200
+    nul = client.get("/api/v1/people?q=%00", headers=auth)
+    assert nul.status_code == 422 and "NUL" in nul.json["errors"]["query"]["q"][0]

@@ -90,3 +90,63 @@ def test_unknown_person_is_404(client, auth):
     response = client.get("/api/v1/people/does-not-exist", headers=auth)
     assert response.status_code == 404
     assert "not found" in response.json["message"]
+
+
+@pytest.mark.parametrize("blank", ["", "   "])
+def test_a_blank_external_id_or_npi_is_absent_and_blocks_no_one(client, auth, blank):
+    # SPEC: external_id and npi are "unique when present"; a blank one is not present
+    for given in ("E1", "E2"):
+        body = {"kind": "technologist", "given_name": given, "family_name": "Zed"}
+        created = client.post(
+            "/api/v1/people", json={**body, "external_id": blank, "npi": blank}, headers=auth
+        )
+        assert created.status_code == 201, created.json
+        assert created.json["external_id"] is None and created.json["npi"] is None
+    kept = client.post("/api/v1/people", json={**TECH, "external_id": "HR-7"}, headers=auth).json
+    cleared = client.patch(
+        f"/api/v1/people/{kept['id']}", json={"external_id": blank, "npi": blank}, headers=auth
+    )
+    assert cleared.status_code == 200, cleared.json
+    assert cleared.json["external_id"] is None and cleared.json["npi"] is None
+    assert client.get("/api/v1/people?external_id=HR-7", headers=auth).json == []
+
+
+@pytest.mark.parametrize(
+    ("raw", "field"),
+    [('"given_name": "A\\ud800"', "given_name"), ('"phone": "555\\udfff"', "phone")],
+)
+def test_a_lone_surrogate_is_422_and_writes_nothing(client, auth, raw, field):
+    # JSON can spell a UTF-16 surrogate alone; it has no UTF-8 form, so it cannot be stored
+    body = '{"kind": "technologist", "family_name": "B", "email": null, ' + raw + "}"
+    response = client.post(
+        "/api/v1/people", data=body, content_type="application/json", headers=auth
+    )
+    assert response.status_code == 422
+    assert "lone surrogate" in " ".join(response.json["errors"]["json"][field])
+    assert client.get("/api/v1/people", headers=auth).json == []
+    person = client.post("/api/v1/people", json=TECH, headers=auth).json
+    patch = client.patch(
+        f"/api/v1/people/{person['id']}",
+        data='{"family_name": "R\\udc00iz"}',
+        content_type="application/json",
+        headers=auth,
+    )
+    assert patch.status_code == 422 and "family_name" in patch.json["errors"]["json"]
+    assert client.get(f"/api/v1/people/{person['id']}", headers=auth).json["family_name"] == "Ruiz"
+
+
+def test_q_searches_for_like_wildcards_literally(client, auth):
+    for given, family in (("Ann_Marie", "Lee"), ("Bo", "Park"), ("Cy", "100%Sure")):
+        body = {"kind": "technologist", "given_name": given, "family_name": family}
+        assert client.post("/api/v1/people", json=body, headers=auth).status_code == 201
+
+    def found(q):
+        response = client.get("/api/v1/people", query_string={"q": q}, headers=auth)
+        assert response.status_code == 200
+        return [p["given_name"] for p in response.json]
+
+    assert found("_") == ["Ann_Marie"]
+    assert found("%") == ["Cy"]
+    assert found("n_m") == ["Ann_Marie"]
+    assert found("\\") == []
+    assert sorted(found("r")) == ["Ann_Marie", "Bo", "Cy"]

@@ -204,3 +204,41 @@ def test_a_check_only_key_reads_back_its_checks_and_bookings(app_context, client
     )
     assert response.status_code == 403
     assert response.json["message"] == "This API key lacks the 'read' or 'check' scope."
+
+
+# at the calendar's ends: the UTC or facility-local time of these would not be a datetime
+EXTREME_WINDOWS = [
+    ("0001-01-01T00:00:00+05:00", "0001-01-01T01:00:00+05:00"),
+    ("9999-12-31T23:00:00+00:00", "9999-12-31T23:30:00-06:00"),
+    ("1899-12-31T08:00:00-06:00", "1899-12-31T12:00:00-06:00"),
+]
+
+
+@pytest.mark.parametrize(("starts", "ends"), EXTREME_WINDOWS)
+def test_times_at_the_calendars_ends_are_422_and_store_nothing(
+    app_context, client, auth, starts, ends
+):
+    from registry.qualification.models import QualificationCheck
+
+    where, doc, tech = f.network()
+    window = case(where, starts=starts, ends=ends)
+    check = client.post(
+        "/api/v1/qualification-checks",
+        json={"person_id": tech.id, "role": "technologist", "case": window},
+        headers=auth,
+    )
+    assert check.status_code == 422, check.json
+    assert "between the years 1900 and 9998" in check.json["errors"]["json"]["case"]["starts_at"][0]
+    search = client.post(
+        "/api/v1/qualification-searches",
+        json={"role": "interpreting_physician", "case": window},
+        headers=auth,
+    )
+    assert search.status_code == 422 and "starts_at" in search.json["errors"]["json"]["case"]
+    assert db.session.query(QualificationCheck).count() == 0
+    # the range's first and last hours, in the farthest offsets, are answered
+    for inside in (
+        case(where, starts="1900-01-01T00:00:00+14:00", ends="1900-01-01T01:00:00+14:00"),
+        case(where, starts="9998-12-31T22:00:00-12:00", ends="9998-12-31T23:59:00-12:00"),
+    ):
+        assert ask(client, auth, tech, "technologist", inside)["qualified"] is False

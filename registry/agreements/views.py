@@ -1,12 +1,12 @@
 """REST endpoints: supervision agreements."""
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from registry.agreements import service
 from registry.api import (
     READ_ONE_DOC,
     UPDATE_DOC,
+    Blueprint,
     check_if_match,
     paginate,
     requires_scope,

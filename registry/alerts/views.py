@@ -1,10 +1,9 @@
 """REST endpoints for alerts: list them, and retry a failed delivery."""
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from registry.alerts import service
-from registry.api import paginate, requires_scope
+from registry.api import Blueprint, paginate, requires_scope
 from registry.database import db
 from schemas.alerts import AlertQuerySchema, AlertSchema
 

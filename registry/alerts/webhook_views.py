@@ -1,10 +1,9 @@
 """REST endpoints for webhook subscriptions (scope admin); deliveries are signed."""
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from registry.alerts import service
-from registry.api import paginate, requires_scope
+from registry.api import Blueprint, paginate, requires_scope
 from registry.database import db
 from schemas.alerts import (
     WebhookCreatedSchema,

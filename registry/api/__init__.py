@@ -2,12 +2,38 @@
 
 import hashlib
 
+import flask_smorest
 from flask import current_app, g, request
 from flask_smorest import Api, abort
+from webargs.flaskparser import FlaskParser
+from werkzeug.datastructures import MultiDict
 
 from registry.paging import fetch_page
 
 API_PREFIX = "/api/v1"
+
+
+class RegistryParser(FlaskParser):
+    """webargs' Flask parser with the registry's two reading rules for every endpoint."""
+
+    def load_querystring(self, req, schema):
+        # `?kind=&facility_id=` (a form's empty inputs) means those parameters were not given
+        given = MultiDict((key, value) for key, value in req.args.items(multi=True) if value)
+        return self._makeproxy(given, schema)
+
+    def _raw_load_json(self, req):
+        try:
+            return super()._raw_load_json(req)
+        except RecursionError as exc:
+            # nested deeper than the JSON decoder can go: bad JSON (400), not a server error
+            abort(400, exc=exc, messages={"json": ["Invalid JSON body: nested too deeply."]})
+
+
+class Blueprint(flask_smorest.Blueprint):
+    """flask-smorest's Blueprint reading arguments and pages with the ``RegistryParser``."""
+
+    ARGUMENTS_PARSER = RegistryParser()
+    PAGINATION_ARGUMENTS_PARSER = RegistryParser()
 
 
 class RegistryApi(Api):

@@ -1,9 +1,9 @@
 """REST endpoints: book a person on a case (check + reserve in one step), list, cancel."""
 
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 
-from registry.api import paginate, requires_scope, takes_write_lock_late
+from registry.api import Blueprint, paginate, requires_scope, takes_write_lock_late
 from registry.assignments import service
 from registry.audit.context import current_actor
 from registry.database import db

@@ -1,4 +1,9 @@
-"""One SQLAlchemy session hook writes an audit event for every insert and update."""
+"""One SQLAlchemy session hook writes an audit event for every insert and update.
+
+Code that writes with plain SQL instead of the ORM (a booking, the jobs' outbox) records its
+events through the same functions here, in the same transaction: ``record_created`` for one
+model instance, ``record_inserted`` for a batch of rows, ``record_updated`` for one row.
+"""
 
 from datetime import date, datetime
 
@@ -11,11 +16,12 @@ from registry.audit.context import current_actor, current_request_id
 from registry.audit.models import AuditEvent
 from registry.database import PreparedQuery, new_id
 
-# Tables whose rows are operational records rather than coordinator-entered facts. Alerts are
-# audited: the jobs write them with plain SQL (no ORM events), so only a person's retry shows.
-NOT_AUDITED = {"audit_events", "digests", "job_runs", "qualification_checks"}
+# Tables that are records of their own (a stored check says who asked) or the scheduler's
+# bookkeeping (when each job last completed), not changes to the registry.
+NOT_AUDITED = {"audit_events", "job_runs", "qualification_checks"}
 SECRET_COLUMNS = {"key_hash", "password_hash", "secret"}
-IGNORED_COLUMNS = {"updated_at", "version", "created_at"}
+# payload: an alert's or digest's rendered message, fixed when queued and kept on its row
+IGNORED_COLUMNS = {"updated_at", "version", "created_at", "payload"}
 ENTITY_TYPES = {
     "people": "person",
     "credentials": "credential",
@@ -28,6 +34,7 @@ ENTITY_TYPES = {
     "assignments": "assignment",
     "webhooks": "webhook",
     "alerts": "alert",
+    "digests": "digest",
     "api_keys": "api_key",
     "users": "user",
 }
@@ -102,6 +109,16 @@ def _values_before_this_flush(state) -> dict:
     return earlier
 
 
+def _changed_secrets(obj) -> dict:
+    """A new secret (a password set again, say) is a change the trail shows, though masked."""
+    state = inspect(obj)
+    return {
+        key: "*** (changed)"
+        for key in SECRET_COLUMNS
+        if key in state.mapper.column_attrs and state.attrs[key].history.has_changes()
+    }
+
+
 def _entity_id(obj) -> str:
     key = inspect(obj).mapper.primary_key_from_instance(obj)
     return ":".join(str(part) for part in key)
@@ -124,6 +141,7 @@ def _before_flush(session: Session, _flush_context, _instances) -> None:
         if obj.__tablename__ in NOT_AUDITED or not session.is_modified(obj):
             continue
         before, after = snapshot(obj, before=True), snapshot(obj)
+        after.update(_changed_secrets(obj))
         if before != after:
             pending.append(("update", obj, before, after))
     for obj in list(session.deleted):
@@ -141,26 +159,75 @@ def _after_flush(session: Session, _flush_context) -> None:
         if action == "create":
             record_created(connection, obj)
         else:
-            _STORE_EVENT.rows(connection, **_event(action, obj, before, after))
+            event = _event(action, obj.__table__, _entity_id(obj), before, after)
+            _STORE_EVENT.rows(connection, **event)
 
 
 def record_created(connection, obj) -> None:
     """The create event of a row just inserted (by the ORM's flush, or by a plain insert: then
     ``obj`` holds every value it got)."""
-    _STORE_EVENT.rows(connection, **_event("create", obj, None, snapshot(obj)))
+    event = _event("create", obj.__table__, _entity_id(obj), None, snapshot(obj))
+    _STORE_EVENT.rows(connection, **event)
+
+
+def record_inserted(connection, table, rows: list[dict]) -> None:
+    """The create events of rows a plain insert just wrote (column values by name; a column
+    not given holds its default), in one statement however many rows there are."""
+    defaults, events = _defaults(table), []
+    for row in rows:
+        row = {**defaults, **row}
+        events.append(_event("create", table, _row_id(table, row), None, row_snapshot(table, row)))
+    if events:
+        connection.execute(_INSERT_EVENTS, events)
+
+
+def record_updated(connection, table, *, before: dict, after: dict) -> None:
+    """The update event of one row a plain UPDATE just changed, from its column values before
+    and after (at least the audited ones); nothing when no audited value changed."""
+    old, new = row_snapshot(table, before), row_snapshot(table, after)
+    if old != new:
+        _STORE_EVENT.rows(connection, **_event("update", table, _row_id(table, before), old, new))
+
+
+def recorded_columns(table) -> list:
+    """The columns an event shows of a row of ``table`` (what ``record_updated`` needs)."""
+    return [column for column in table.c if column.name not in IGNORED_COLUMNS]
+
+
+def row_snapshot(table, values: dict) -> dict:
+    """The audited state of a row given as column values (as ``snapshot`` is of an object)."""
+    return {
+        column.name: "***" if column.name in SECRET_COLUMNS else _plain(values[column.name])
+        for column in recorded_columns(table)
+        if column.name in values
+    }
+
+
+def _defaults(table) -> dict:
+    return {
+        column.name: column.default.arg
+        if column.default is not None and column.default.is_scalar
+        else None
+        for column in table.c
+    }
+
+
+def _row_id(table, values: dict) -> str:
+    return ":".join(str(values[column.name]) for column in table.primary_key.columns)
 
 
 _STORE_EVENT = PreparedQuery.insert_into(AuditEvent.__table__)
+_INSERT_EVENTS = AuditEvent.__table__.insert()
 
 
-def _event(action: str, obj, before, after) -> dict:
+def _event(action: str, table, entity_id: str, before, after) -> dict:
     return {
         "id": new_id(),
         "occurred_at": clock.now(),
         "actor": current_actor(),
         "action": action,
-        "entity_type": ENTITY_TYPES.get(obj.__tablename__, obj.__tablename__),
-        "entity_id": _entity_id(obj),
+        "entity_type": ENTITY_TYPES.get(table.name, table.name),
+        "entity_id": entity_id,
         "before": before,
         "after": after,
         "request_id": current_request_id(),

@@ -1,9 +1,8 @@
 """REST endpoint for the audit trail (read-only)."""
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
-from registry.api import paginate, requires_scope
+from registry.api import Blueprint, paginate, requires_scope
 from registry.audit import service
 from registry.database import db
 from schemas.audit import AuditEventSchema, AuditQuerySchema

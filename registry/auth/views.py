@@ -2,10 +2,9 @@
 
 from flask import g
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import fields
 
-from registry.api import requires_scope
+from registry.api import Blueprint, requires_scope
 from schemas.base import BaseSchema
 
 blp = Blueprint("keys", __name__, url_prefix="/api/v1/whoami", description="The calling key")

@@ -1,5 +1,8 @@
 """Credentials people hold, and the catalogue of credential types and modalities."""
 
+from calendar import monthrange
+from datetime import date
+
 from marshmallow import ValidationError
 from sqlalchemy import select
 
@@ -45,6 +48,9 @@ def create(*, session, person_id: str, data: dict) -> Credential:
             }
         )
     _check_jurisdiction(values.get("jurisdiction"), credential_type)
+    if "expires_on" not in values:
+        # omitted: the type's default term from issued_on (an explicit null never expires)
+        values["expires_on"] = _default_expiry(credential_type, values.get("issued_on"))
     _flatten_verification(values)
     credential = Credential(person_id=person.id, **values)
     session.add(credential)
@@ -63,6 +69,40 @@ def update(*, session, credential: Credential, data: dict) -> Credential:
         setattr(credential, key, value)
     session.flush()
     return credential
+
+
+def term_end(credential_type: CredentialType | None, *, counted_from: date | None) -> date | None:
+    """The last valid day of a term of the type's ``validity_months`` counted from a date (a
+    new credential's ``issued_on``, or the current ``expires_on`` for its renewal): the same day
+    that many months later (the month's last day when it is shorter). ABRET credentials expire
+    on 31 December of their expiration year (SPEC), so an ABRET term runs to 31 December.
+
+    None when the type sets no validity, there is no date to count from, or the end would fall
+    after 9999-12-31. The one rule for the API's default expiry and the UI's renewal suggestion.
+    """
+    if credential_type is None or not credential_type.validity_months or counted_from is None:
+        return None
+    months = counted_from.month - 1 + credential_type.validity_months
+    year, month = counted_from.year + months // 12, months % 12 + 1
+    if year > date.max.year:
+        return None
+    if (credential_type.issuer or "").startswith("ABRET"):
+        return date(year, 12, 31)
+    return date(year, month, min(counted_from.day, monthrange(year, month)[1]))
+
+
+def _default_expiry(credential_type: CredentialType, issued_on: date | None) -> date | None:
+    expires_on = term_end(credential_type, counted_from=issued_on)
+    if expires_on is None and issued_on is not None and credential_type.validity_months:
+        raise InvalidData(
+            {
+                "expires_on": [
+                    f"Give expires_on: {credential_type.validity_months} months of "
+                    f"{credential_type.code} from issued_on end after 9999-12-31."
+                ]
+            }
+        )
+    return expires_on
 
 
 def renew(

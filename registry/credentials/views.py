@@ -1,11 +1,11 @@
 """REST endpoints: the credential type catalogue, modalities, and the credentials people hold."""
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from registry.api import (
     READ_ONE_DOC,
     UPDATE_DOC,
+    Blueprint,
     check_if_match,
     paginate,
     requires_scope,

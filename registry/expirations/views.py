@@ -2,10 +2,9 @@
 
 from flask import current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from registry import clock
-from registry.api import paginate, requires_scope
+from registry.api import Blueprint, paginate, requires_scope
 from registry.database import db
 from registry.expirations.service import expiration_item, expirations_statement
 from schemas.expirations import ExpirationQuerySchema, ExpirationSchema

@@ -51,11 +51,12 @@ def list_statement(*, active=None, state=None, q=None, external_id=None):
     if external_id:
         stmt = stmt.where(Facility.external_id == external_id)
     if q and q.strip():
-        pattern = f"%{q.strip().lower()}%"
+        # autoescape: a "%" or "_" the user typed is searched for, not a wildcard
+        part = q.strip().lower()
         stmt = stmt.where(
             or_(
-                func.lower(Facility.name).like(pattern),
-                func.lower(Facility.external_id).like(pattern),
+                func.lower(Facility.name).contains(part, autoescape=True),
+                func.lower(Facility.external_id).contains(part, autoescape=True),
             )
         )
     return stmt.order_by(Facility.name, Facility.id)

@@ -58,15 +58,18 @@ def search_statement(*, kind=None, active=None, q=None, external_id=None, npi=No
     if npi:
         stmt = stmt.where(Person.npi == npi)
     if q:
-        pattern = f"%{q.strip().lower()}%"
+        # autoescape: a "%" or "_" the user typed is searched for, not a wildcard
+        part = q.strip().lower()
         stmt = stmt.where(
             or_(
-                func.lower(Person.given_name).like(pattern),
-                func.lower(Person.family_name).like(pattern),
-                func.lower(Person.given_name + " " + Person.family_name).like(pattern),
-                Person.npi.like(pattern),
-                func.lower(Person.external_id).like(pattern),
-                func.lower(Person.email).like(pattern),
+                func.lower(Person.given_name).contains(part, autoescape=True),
+                func.lower(Person.family_name).contains(part, autoescape=True),
+                func.lower(Person.given_name + " " + Person.family_name).contains(
+                    part, autoescape=True
+                ),
+                Person.npi.contains(part, autoescape=True),
+                func.lower(Person.external_id).contains(part, autoescape=True),
+                func.lower(Person.email).contains(part, autoescape=True),
             )
         )
     return stmt.order_by(Person.family_name, Person.given_name, Person.id)

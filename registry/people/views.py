@@ -1,11 +1,11 @@
 """REST endpoints for people."""
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from registry.api import (
     READ_ONE_DOC,
     UPDATE_DOC,
+    Blueprint,
     check_if_match,
     paginate,
     requires_scope,

@@ -2,9 +2,8 @@
 
 from flask import jsonify
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
-from registry.api import requires_scope, takes_write_lock_late
+from registry.api import Blueprint, requires_scope, takes_write_lock_late
 from registry.audit.context import current_actor
 from registry.database import db
 from registry.qualification import service

@@ -204,6 +204,18 @@ def test_renew_a_credential_keeps_the_history_in_the_audit_trail(app, ui, networ
     assert "2028-12-31" in history and "2033-12-31" in history
 
 
+def test_renewal_of_a_credential_valid_to_the_calendars_end_suggests_nothing(app, ui, network):
+    _, _, tech_id = network
+    with app.app_context():
+        credential = one(Credential, person_id=tech_id, type="CNIM")
+        credential.expires_on = date(9999, 12, 31)
+        db.session.commit()
+        credential_id = credential.id
+    form = ui.get(f"/credentials/{credential_id}/renew")
+    assert form.status_code == 200
+    assert input_value(form.get_data(as_text=True), "expires_on") == ""
+
+
 def test_renewal_without_a_new_verification_leaves_it_unverified(app, ui, network):
     _, _, tech_id = network
     with app.app_context():

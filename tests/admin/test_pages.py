@@ -192,6 +192,29 @@ def test_check_a_case_errors_sit_next_to_their_fields(ui, network):
     )
 
 
+def test_check_a_case_at_the_calendars_ends_is_a_field_error(ui, network):
+    where_id, _, _ = network
+    for starts, ends in (
+        ("0001-01-01T00:00", "0001-01-01T01:00"),
+        ("9999-12-31T22:00", "9999-12-31T23:00"),
+    ):
+        response = ui.get(
+            "/check",
+            query_string={
+                "role": "technologist",
+                "facility_id": where_id,
+                "starts_at": starts,
+                "ends_at": ends,
+                "modalities": "SSEP",
+            },
+        )
+        assert response.status_code == 422
+        assert re.search(
+            r'id="f-starts_at-error">Must be a time between the years 1900 and 9998',
+            response.get_data(as_text=True),
+        )
+
+
 def test_alerts_page_and_retry_of_a_failed_alert(app, ui, frozen_clock):
     with app.app_context():
         tech = factories.person()

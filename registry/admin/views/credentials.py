@@ -1,8 +1,5 @@
 """Credentials: add, edit (with verification), renew, and suspend / revoke / mark in error."""
 
-from calendar import monthrange
-from datetime import date
-
 from flask import flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
@@ -224,19 +221,6 @@ def credential_edit(credential_id):
     )
 
 
-def suggested_expiry(record, credential_type) -> date | None:
-    """The end of the next term: the type's validity after the current expiry.
-
-    ABRET credentials end on 31 December, so their next term ends on 31 December too.
-    """
-    if record.expires_on is None or credential_type is None or not credential_type.validity_months:
-        return None
-    months = record.expires_on.month - 1 + credential_type.validity_months
-    year, month = record.expires_on.year + months // 12, months % 12 + 1
-    day = min(record.expires_on.day, monthrange(year, month)[1])
-    return date(year, month, day)
-
-
 @bp.route("/credentials/<credential_id>/renew", methods=["GET", "POST"])
 def credential_renew(credential_id):
     """Renew: a new expiry (and optionally issue date, number, verification) on the same record.
@@ -261,7 +245,9 @@ def credential_renew(credential_id):
         # the verification is asked anew: the old one vouched for the old term
         form = Form.from_record(RENEW_FIELDS, schema=schema, record=record, hidden=hidden)
         form.fields = list(fields)
-        suggestion = suggested_expiry(record, db.session.get(CredentialType, record.type))
+        suggestion = service.term_end(
+            db.session.get(CredentialType, record.type), counted_from=record.expires_on
+        )
         form.values["expires_on"] = suggestion.isoformat() if suggestion else ""
         return _form_page(
             form, title, person, sections=sections, submit="Renew", cancel_url=back, intro=intro
