@@ -440,6 +440,7 @@ class _LicenseGap(NamedTuple):
     uncovered: date
     lapsed_on: date
     ids: tuple[str, ...]
+    ending: tuple[str, ...]  # the licenses in force whose expiry is the lapse
     later: bool  # a license there that has not expired by then is on file (not in force)
 
 
@@ -457,7 +458,64 @@ class _AgreementsForCase:
         self._listing = [a for a in ranked if a.technologist_ids]
         self._covering: dict[tuple, tuple[list, list]] = {}
         self._by_physician: dict[str, list[AgreementFact]] | None = None
-        self._details: dict[str, dict] = {}
+
+    def _with_satisfying(self, candidates: list[AgreementFact]) -> tuple[list, list]:
+        return candidates, [a for a in candidates if not self.issues[a.id]]
+
+    def covering_technologist(self, person_id: str, physician: str | None) -> tuple[list, list]:
+        """(the agreements covering the technologist, with that physician if given; those of
+        them with no problem), best first. An agreement covers the technologists it lists, or
+        every technologist when it lists none (SPEC, requirement 6: "listed, or the list is
+        empty"; that they need an active appointment here is requirement 4's to say)."""
+        listed_in = tuple(a.id for a in self._listing if person_id in a.technologist_ids)
+        key = (listed_in, physician)
+        found = self._covering.get(key)
+        if found is None:
+            listed = set(listed_in)
+            found = self._covering[key] = self._with_satisfying(
+                [
+                    a
+                    for a in self.ranked
+                    if (not a.technologist_ids or a.id in listed)
+                    and (physician is None or a.physician_id == physician)
+                ]
+            )
+        return found
+
+    def naming_physician(self, person_id: str) -> tuple[list, list]:
+        """(the agreements naming the physician; those of them with no problem), best first."""
+        if self._by_physician is None:
+            self._by_physician = {}
+            for a in self.ranked:
+                self._by_physician.setdefault(a.physician_id, []).append(a)
+        return self._with_satisfying(self._by_physician.get(person_id, []))
+
+
+class _LicenseGap(NamedTuple):
+    """The first day no license in the facility's state is in force, the expiry before it,
+    and the ids of the licenses there."""
+
+    uncovered: date
+    lapsed_on: date
+    ids: tuple[str, ...]
+    ending: tuple[str, ...]  # the licenses in force whose expiry is the lapse
+    later: bool  # a license there that has not expired by then is on file (not in force)
+
+
+class _AgreementsForCase:
+    """The facility's agreements ranked for one case, best first (fewest problems, then the
+    latest end), with what is wrong with each; and, memoised, which of them cover a
+    technologist or name a physician. Person-independent: a search builds it once."""
+
+    def __init__(self, agreements, key, ranked: list[AgreementFact], issues: dict) -> None:
+        self.agreements = agreements
+        self.key = key
+        self.ranked = ranked
+        self.issues = issues
+        # agreements listing technologists: only these make one technologist differ from another
+        self._listing = [a for a in ranked if a.technologist_ids]
+        self._covering: dict[tuple, tuple[list, list]] = {}
+        self._by_physician: dict[str, list[AgreementFact]] | None = None
 
     def _with_satisfying(self, candidates: list[AgreementFact]) -> tuple[list, list]:
         return candidates, [a for a in candidates if not self.issues[a.id]]
@@ -907,9 +965,9 @@ class _Evaluation:
             if gap is not None and self._patient_state() != state:
                 self._warn_if_soon(
                     requirement,
-                    gap.uncovered - timedelta(days=1),
+                    gap.lapsed_on,
                     f"The {license_label} in {state}, on which privileges at {name} depend,",
-                    gap.ids,
+                    gap.ending,
                 )
 
     def _license_gap(self) -> _LicenseGap | None:
@@ -940,15 +998,28 @@ class _Evaluation:
                 if ends == date.max:
                     return None
                 day = ends + timedelta(days=1)
+        # the lapse is the end of the last license in force before that day (one never in
+        # force lifted nothing); with none ever in force, the last expiry on file
+        ended = [ends for _, ends in in_force if ends < day]
         expired = [
             c.expires_on for c in licenses if c.expires_on is not None and c.expires_on < day
         ]
-        if not expired:
+        if not ended and not expired:
             return None
+        lapsed_on = max(ended or expired)
         return _LicenseGap(
             day,
-            max(expired),
+            lapsed_on,
             tuple(sorted(c.id for c in licenses)),
+            ending=tuple(
+                sorted(
+                    c.id
+                    for c in licenses
+                    if c.expires_on == lapsed_on
+                    and c.status == "active"
+                    and (c.verified or self.policy.accept_unverified)
+                )
+            ),
             later=any(c.expires_on is None or c.expires_on >= day for c in licenses),
         )
 
@@ -1002,7 +1073,7 @@ class _Evaluation:
             if wanted and not used:
                 continue
             end = _end_ordinal(s.effective_to)
-            ending = [m for m in used or sorted(s.modalities) if lasts[m] == end]
+            ending = [m for m in used if lasts[m] == end]
             self._support(
                 requirement,
                 "scope",
@@ -1099,25 +1170,40 @@ class _Evaluation:
             requirement,
             "agreement",
             best.id,
-            here.details(best),
+            {
+                "facility_id": best.facility_id,
+                "physician_id": best.physician_id,
+                "modes": ",".join(sorted(best.modes)),
+                "max_concurrent_cases": best.max_concurrent_cases,
+                "effective_from": _iso(best.effective_from),
+                "effective_to": _iso(best.effective_to),
+            },
             end=best.effective_to,
             label=f"Supervision agreement at {self.facility.name} with physician "
             f"{best.physician_id}",
         )
 
     def _supervising_agreement(self, satisfying: list[AgreementFact]) -> AgreementFact:
-        """The agreement the case would be done under, and the evidence: the best ranked, but
-        for a remote physician already on overlapping cases the best ranked whose cap allows
-        one more (else the most generous, whose cap the concurrency reason then cites)."""
-        if self.role != "interpreting_physician" or not self.case.remote:
-            return satisfying[0]
-        overlapping = len(self._overlapping())
-        if not overlapping:
+        """The agreement the case would be done under, and the evidence: the best ranked; but
+        where the cap decides (see ``_capped``) and the physician is already on overlapping
+        cases, the best ranked whose cap allows one more (else the most generous, whose cap
+        the concurrency reason then cites)."""
+        overlapping = self._overlapping() if self.role == "interpreting_physician" else []
+        if not overlapping or not self._capped(overlapping):
             return satisfying[0]
         for agreement in satisfying:
-            if agreement.max_concurrent_cases > overlapping:
+            if agreement.max_concurrent_cases > len(overlapping):
                 return agreement
         return max(satisfying, key=lambda a: a.max_concurrent_cases)  # the first of the largest
+
+    def _capped(self, overlapping: list[BookingFact]) -> bool:
+        """Whether overlapping cases are allowed up to an agreement's cap: a remote commercial
+        case beside only remote commercial ones (otherwise no overlap is allowed at all)."""
+        return (
+            self.case.remote
+            and self.case.payer != "medicare"
+            and all(b.remote and b.payer != "medicare" for b in overlapping)
+        )
 
     def _cap(self) -> int:
         """Concurrent cases allowed: the cap of the agreement the case is supervised under."""

@@ -968,12 +968,34 @@ def test_a_license_lapsing_mid_case_suspends_from_the_next_day():
     assert reason.message.endswith("lapsed on 2026-12-31.")
 
 
+def test_the_lapse_is_the_end_of_the_last_license_in_force():
+    # the unverified IL license expiring later never lifted anything: privileges ended with
+    # the verified one
+    person = physician(
+        credentials=(
+            cred("a", "ABCN"),
+            cred("l-il", "MEDICAL_LICENSE", date(2026, 6, 5), jurisdiction="IL"),
+            cred(
+                "l-il-unv", "MEDICAL_LICENSE", date(2026, 6, 8), jurisdiction="IL", verified=False
+            ),
+            cred("l-wi", "MEDICAL_LICENSE", jurisdiction="WI"),
+            cred("b", "BLS"),
+        )
+    )
+    (reason,) = run(person, DOC, case(patient_state="WI", remote=True)).reasons
+    assert reason.message.startswith(
+        "Privileges at Mercy Hospital are suspended since 2026-06-06: the medical license in IL "
+        "lapsed on 2026-06-05"
+    )
+
+
 def test_privileges_lapsing_soon_with_the_facility_state_license_are_warned_about():
     # A WI patient: the IL license is not the license requirement's, but privileges at the IL
     # facility end with it ten days after the case.
     person = physician(
         credentials=(
             cred("a", "ABCN"),
+            cred("l-il-2019", "MEDICAL_LICENSE", date(2019, 6, 30), jurisdiction="IL"),
             cred("l-il", "MEDICAL_LICENSE", date(2026, 6, 20), jurisdiction="IL"),
             cred("l-wi", "MEDICAL_LICENSE", jurisdiction="WI"),
             cred("b", "BLS"),
@@ -981,7 +1003,7 @@ def test_privileges_lapsing_soon_with_the_facility_state_license_are_warned_abou
     )
     d = run(person, DOC, case(patient_state="WI", remote=True))
     assert d.qualified
-    (warning,) = d.warnings
+    (warning,) = d.warnings  # citing the license that ends, not the one of 2019
     assert (warning.code, warning.requirement, warning.evidence) == (
         e.EXPIRES_SOON,
         "appointment",
@@ -1037,6 +1059,12 @@ def test_an_agreement_listing_no_technologists_covers_one_without_an_appointment
     # requirement 4's reason, given once
     d = run(technologist(appointments=()), TECH)
     assert codes(d) == [("appointment", e.NO_APPOINTMENT)]
+
+
+def test_no_scope_warning_when_the_case_names_no_modality():
+    ending = scope("s-end", "perform", ("SSEP",), effective_to=date(2026, 6, 20))
+    lasting = scope("s-open", "perform", ("TCMEP",))
+    assert run(technologist(scopes=(ending, lasting)), TECH, case(modalities=())).warnings == ()
 
 
 # --- appointment, scope, supervision messages -------------------------------------------------
@@ -1159,6 +1187,27 @@ def test_the_agreement_that_allows_the_overlap_is_the_evidence_and_is_warned_abo
     # in person, the cap does not matter
     in_person = run(physician(), DOC, case(remote=False), agreements=agreements)
     assert [x.id for x in in_person.evidence if x.requirement == "supervision"] == ["G1"]
+
+
+@pytest.mark.parametrize(
+    ("the_case", "overlap"),
+    [
+        (case(remote=True, payer="medicare"), _overlaps(1)),
+        (REMOTE, _overlaps(1, remote=False)),
+    ],
+    ids=["medicare case", "beside an in-person case"],
+)
+def test_where_no_cap_allows_an_overlap_the_best_ranked_agreement_stays_the_evidence(
+    the_case, overlap
+):
+    agreements = (
+        agreement("G1", max_concurrent_cases=1),
+        agreement("G2", max_concurrent_cases=3, effective_to=date(2026, 6, 20)),
+    )
+    d = run(physician(bookings=overlap), DOC, the_case, agreements=agreements)
+    assert codes(d) == [("concurrency", e.CONCURRENCY_LIMIT)]
+    assert [x.id for x in d.evidence if x.requirement == "supervision"] == ["G1"]
+    assert d.warnings == ()
 
 
 def test_schedule_conflict_lists_every_overlapping_booking_in_time_order():

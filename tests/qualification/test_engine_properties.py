@@ -373,9 +373,11 @@ def test_qualified_exactly_when_there_are_no_reasons_and_warnings_never_block(sc
 def test_evaluating_many_gives_what_evaluating_each_gives(first, second):
     facts_a, role, the_case, policy = first
     facts_b = second[0]
-    # the second person is asked about the first scenario's facility and agreements
+    # the second person is someone else (agreements may list or name them, and not the first),
+    # asked about the first scenario's facility and agreements
+    other = "OTHER" if role == "technologist" else "DOC2"
     facts_b = e.Facts(
-        person=facts_b.person,
+        person=replace(facts_b.person, id=other),
         facility=facts_a.facility,
         credential_types=facts_a.credential_types,
         agreements=facts_a.agreements,
