@@ -5,7 +5,9 @@ jobs defined here with stable ids: the expiration scan daily at 06:00 and shortl
 (a missed day is caught up), outbox delivery every minute, the coordinators' digest daily at
 07:00 (and at start when that hour has passed). ``coalesce`` folds missed runs into one and
 ``max_instances=1`` keeps one run of each job at a time; the database locks and unique keys
-make a second scheduler (another replica) harmless.
+make a second scheduler (another replica) harmless. A daily job that fails (the database away
+at 06:00, say) is tried again after 1, 2, 5, 10 and 15 minutes, then every 15, by a one-off job
+with a stable id, until it succeeds or its next regular run comes.
 """
 
 import logging
@@ -30,14 +32,55 @@ START_DELAY = timedelta(seconds=5)
 DAILY_GRACE = 6 * 3600
 # missed runs fold into one, and a job never overlaps itself
 ONE_AT_A_TIME = {"coalesce": True, "max_instances": 1}
+# minutes a failed daily job waits to be tried again, after its 1st, 2nd … failure in a row
+RETRY_MINUTES = (1, 2, 5, 10, 15)
+# the daily jobs, by name: the id of the regular job, whose next run ends the retries
+DAILY_JOBS = {"scan": "expiration-scan", "digest": "daily-digest"}
 
 
-def _run(app, sessions, name: str) -> None:
+def retry_wait(failures: int) -> timedelta:
+    """How long a daily job that failed ``failures`` times in a row waits to be tried again."""
+    return timedelta(minutes=RETRY_MINUTES[min(failures, len(RETRY_MINUTES)) - 1])
+
+
+def _run(app, sessions, scheduler, name: str, failures: int = 0) -> None:
     with app.app_context():
         try:
             run_job(name, sessions=sessions, config=app.config)
-        except Exception:  # keep the scheduler alive; the next run tries again
+        except Exception:  # keep the scheduler alive; a daily job is tried again soon
             log.exception("job %s failed", name)
+            if name in DAILY_JOBS:
+                _retry_later(app, sessions, scheduler, name, failures + 1)
+
+
+def _retry_later(app, sessions, scheduler, name: str, failures: int) -> None:
+    """Try a failed daily job again after ``retry_wait``, unless its regular run comes first.
+
+    One date-triggered job per daily job (a stable id, replaced by the next retry), so retries
+    never pile up; a retry that fails schedules the next one.
+    """
+    regular_id = DAILY_JOBS[name]
+    now = datetime.now(scheduler.timezone)
+    retry_at = now + retry_wait(failures)
+    regular = scheduler.get_job(regular_id)
+    regular_at = regular.next_run_time if regular else None
+    if regular_at is not None and retry_at >= regular_at:
+        log.warning(
+            "job %s failed %d times; its regular run at %s tries again", name, failures, regular_at
+        )
+        return
+    scheduler.add_job(
+        partial(_run, app, sessions, scheduler),
+        DateTrigger(run_date=retry_at, timezone=scheduler.timezone),
+        args=[name],
+        kwargs={"failures": failures},
+        id=f"{regular_id}-retry",
+        name=f"The {name} job again after a failure",
+        misfire_grace_time=DAILY_GRACE,
+        replace_existing=True,
+        **ONE_AT_A_TIME,
+    )
+    log.warning("job %s failed %d times in a row; trying again at %s", name, failures, retry_at)
 
 
 def build_scheduler(app) -> BlockingScheduler:
@@ -49,7 +92,7 @@ def build_scheduler(app) -> BlockingScheduler:
         executors={"default": ThreadPoolExecutor(max_workers=3)},
         job_defaults={**ONE_AT_A_TIME, "misfire_grace_time": 60},
     )
-    job = partial(_run, app, sessions)
+    job = partial(_run, app, sessions, scheduler)
     now = datetime.now(zone)
     scheduler.add_job(
         job,

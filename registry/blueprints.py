@@ -4,6 +4,7 @@
 def api_blueprints() -> list:
     """The API blueprints (imported lazily so the app factory stays cheap to import)."""
     from registry.agreements.views import blp as agreements
+    from registry.alerts.digest_views import blp as digests
     from registry.alerts.views import blp as alerts
     from registry.alerts.webhook_views import blp as webhooks
     from registry.assignments.views import blp as assignments
@@ -32,5 +33,6 @@ def api_blueprints() -> list:
         whoami,
         expirations,
         alerts,
+        digests,
         webhooks,
     ]

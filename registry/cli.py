@@ -91,6 +91,48 @@ def users_create(email, role, password):
     click.echo(f"created {user.role} {user.email}")
 
 
+@users_cli.command("deactivate")
+@click.argument("email")
+def users_deactivate(email):
+    """Stop a user signing in; their open sessions end at their next request."""
+    _set_active(email, active=False)
+
+
+@users_cli.command("activate")
+@click.argument("email")
+def users_activate(email):
+    """Let a deactivated user sign in again."""
+    _set_active(email, active=True)
+
+
+def _set_active(email: str, *, active: bool) -> None:
+    from registry.auth import users
+
+    with acting_as(_cli_actor()):
+        try:
+            user = users.set_active(session=db.session, email=email, active=active)
+        except users.UserError as exc:
+            raise click.UsageError(str(exc)) from exc
+        db.session.commit()
+    click.echo(f"{'activated' if active else 'deactivated'} {user.email}")
+
+
+@users_cli.command("set-password")
+@click.argument("email")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+def users_set_password(email, password):
+    """Give a user a new password (prompts when omitted); also lifts a sign-in lock-out."""
+    from registry.auth import users
+
+    with acting_as(_cli_actor()):
+        try:
+            user = users.reset_password(session=db.session, email=email, password=password)
+        except users.UserError as exc:
+            raise click.UsageError(str(exc)) from exc
+        db.session.commit()
+    click.echo(f"set a new password for {user.email}")
+
+
 @click.command("seed-demo")
 def seed_demo():
     """Load a small, realistic demo network (idempotent)."""

@@ -129,6 +129,7 @@ def test_every_operation_conforms(case, auth):
         ("POST", "/api/v1/assignments/a%00/cancel", {}, 404),
         ("GET", "/api/v1/qualification-checks/a%00", None, 404),
         ("POST", "/api/v1/alerts/a%00/retry", {}, 404),
+        ("POST", "/api/v1/digests/a%00/retry", {}, 404),
         ("DELETE", "/api/v1/webhooks/a%00", None, 404),
         ("GET", "/api/v1/people/" + "a" * 65, None, 404),
         ("GET", "/api/v1/people?q=a%00b", None, 422),

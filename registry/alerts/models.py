@@ -9,6 +9,7 @@ from registry.database import Base, IdMixin, TimestampMixin, UTCDateTime
 
 # withdrawn: queued, then no longer applied (renewed, ended, unsubscribed); kept, never deleted
 ALERT_STATUSES = ("pending", "sent", "failed", "withdrawn")
+DIGEST_STATUSES = ("pending", "sent", "failed")
 CHANNELS = ("email", "webhook")
 WEBHOOK_EVENTS = (
     "credential.expiring",

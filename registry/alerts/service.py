@@ -1,11 +1,11 @@
-"""Alerts (the outbox of expiration notices) and webhook subscriptions."""
+"""Alerts and digests (the outbox of expiration notices) and webhook subscriptions."""
 
 import secrets
 
 from sqlalchemy import select
 
 from registry import clock
-from registry.alerts.models import Alert, Webhook
+from registry.alerts.models import Alert, Digest, Webhook
 from registry.errors import Conflict, NotFound
 from registry.ids import find
 
@@ -38,16 +38,41 @@ def retry(*, session, alert: Alert) -> Alert:
     Only failed alerts: a pending one is already queued (and may be on its way right now),
     a sent one has arrived.
     """
-    if alert.status != "failed":
+    return _queue_again(session, alert, "alert")
+
+
+def get_digest(*, session, digest_id: str) -> Digest:
+    """The digest with this id, or NotFound."""
+    digest = find(session, Digest, digest_id)
+    if digest is None:
+        raise NotFound(f"digest {digest_id!r} not found")
+    return digest
+
+
+def digests_statement(*, status=None):
+    """The filtered select behind the digest list, newest first."""
+    stmt = select(Digest)
+    if status:
+        stmt = stmt.where(Digest.status == status)
+    return stmt.order_by(Digest.created_at.desc(), Digest.id)
+
+
+def retry_digest(*, session, digest: Digest) -> Digest:
+    """Put a failed digest back in the outbox to be sent now (as ``retry`` does an alert)."""
+    return _queue_again(session, digest, "digest")
+
+
+def _queue_again(session, row, noun: str):
+    if row.status != "failed":
         raise Conflict(
-            f"only a failed alert can be retried; this one is {alert.status}",
-            errors={"status": [f"Is {alert.status!r}, not 'failed'."]},
+            f"only a failed {noun} can be retried; this one is {row.status}",
+            errors={"status": [f"Is {row.status!r}, not 'failed'."]},
         )
-    alert.status = "pending"
-    alert.attempts = 0
-    alert.next_attempt_at = clock.now()
+    row.status = "pending"
+    row.attempts = 0
+    row.next_attempt_at = clock.now()
     session.flush()
-    return alert
+    return row
 
 
 def get_webhook(*, session, webhook_id: str) -> Webhook:

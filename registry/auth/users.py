@@ -23,7 +23,7 @@ def create(*, session, email: str, role: str, password: str) -> User:
         raise UserError("email must be an email address")
     if role not in USER_ROLES:
         raise UserError(f"role must be one of {', '.join(USER_ROLES)}")
-    if session.scalar(select(User).where(func.lower(User.email) == email)):
+    if by_email(session=session, email=email):
         raise UserError(f"a user {email} already exists")
     user = User(email=email, role=role)
     set_password(user=user, password=password)
@@ -39,9 +39,42 @@ def set_password(*, user: User, password: str) -> None:
     user.password_hash = generate_password_hash(password)
 
 
+def by_email(*, session, email: str) -> User | None:
+    """The user with this email (in any case), or None."""
+    return session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+
+
+def get(*, session, email: str) -> User:
+    """The user with this email, or UserError."""
+    user = by_email(session=session, email=email)
+    if user is None:
+        raise UserError(f"there is no user {email.strip().lower()}")
+    return user
+
+
+def set_active(*, session, email: str, active: bool) -> User:
+    """Let a user sign in again, or stop them: a deactivated user's open sessions end at their
+    next request (the UI checks ``active`` on every request)."""
+    user = get(session=session, email=email)
+    user.active = active
+    session.flush()
+    return user
+
+
+def reset_password(*, session, email: str, password: str) -> User:
+    """Give a user a new password and lift a lock-out from failed sign-ins (an operator's reset
+    usually follows one)."""
+    user = get(session=session, email=email)
+    set_password(user=user, password=password)
+    user.failed_logins = 0
+    user.locked_until = None
+    session.flush()
+    return user
+
+
 def authenticate(*, session, email: str, password: str) -> tuple[User | None, str | None]:
     """Check a sign-in; returns (user, None) or (None, a message safe to show)."""
-    user = session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+    user = by_email(session=session, email=email)
     now = clock.now()
     if user is not None and user.locked_until and user.locked_until > now:
         return None, "Too many failed sign-ins; try again in a few minutes."

@@ -42,6 +42,7 @@ def test_every_edit_route_refuses_a_viewer(app, viewer):
         "admin.agreement_new",
         "admin.agreement_edit",
         "admin.alert_retry",
+        "admin.digest_retry",
         "admin.import_file",
     ):
         assert expected in endpoints

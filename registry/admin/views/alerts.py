@@ -1,4 +1,5 @@
-"""Alerts: sent, pending and failed deliveries, with a retry button for the failed ones."""
+"""Alerts and the coordinators' digests: sent, pending and failed deliveries, with a retry
+button for the failed ones."""
 
 from flask import flash, redirect, render_template, request, url_for
 
@@ -12,7 +13,7 @@ from registry.database import db
 
 @bp.get("/alerts")
 def alerts():
-    """The outbox of expiration notices, newest first, filtered by status."""
+    """The outbox of expiration notices and digests, newest first, filtered by status."""
     status = request.args.get("status", "")
     status = status if status in ALERT_STATUSES else ""
     page = page_of(
@@ -20,10 +21,16 @@ def alerts():
         service.search_statement(status=status or None),
         page_number(request.args.get("page")),
     )
+    digests = page_of(
+        db.session,
+        service.digests_statement(status=status or None),
+        page_number(request.args.get("digest_page")),
+    )
     return render_template(
         "admin/alerts.html",
         section="alerts",
         page=page,
+        digests=digests,
         status=status,
         statuses=ALERT_STATUSES,
         people_names=people_names(db.session, {a.person_id for a in page.items}),
@@ -37,4 +44,14 @@ def alert_retry(alert_id):
     service.retry(session=db.session, alert=alert)
     db.session.commit()
     flash(f"The alert to {alert.recipient} is queued again.", "success")
+    return redirect(url_for("admin.alerts", status=request.form.get("status") or None))
+
+
+@bp.post("/digests/<digest_id>/retry")
+def digest_retry(digest_id):
+    """Queue a failed digest again, to be sent on the next delivery run."""
+    digest = service.get_digest(session=db.session, digest_id=digest_id)
+    service.retry_digest(session=db.session, digest=digest)
+    db.session.commit()
+    flash(f"The digest to {digest.recipient} is queued again.", "success")
     return redirect(url_for("admin.alerts", status=request.form.get("status") or None))
