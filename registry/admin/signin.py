@@ -1,4 +1,5 @@
-"""Signing in to the admin UI: a user id in Flask's signed session, roles checked per route.
+"""Signing in to the admin UI: a user id (and the user's session epoch) in Flask's signed
+session, roles checked per route.
 
 Routes that accept POST are edit routes (their GET shows the edit form), so a viewer is refused
 both the form and the post (403) by one rule here rather than by a decorator on each view.
@@ -25,7 +26,9 @@ def current_user() -> User | None:
     if "user" not in g:
         user_id = session.get("user_id")
         user = db.session.get(User, user_id) if isinstance(user_id, str) else None
-        g.user = user if user is not None and user.active else None
+        # a session opened before a new password or a deactivation has ended
+        current = user is not None and session.get("session_epoch", 0) == user.session_epoch
+        g.user = user if current and user.active else None
     return g.user
 
 
@@ -91,6 +94,7 @@ def login():
         ), 401
     session.clear()
     session["user_id"] = user.id
+    session["session_epoch"] = user.session_epoch
     g.pop("user", None)
     return redirect(next_path or url_for("admin.dashboard"))
 

@@ -31,3 +31,5 @@ class User(IdMixin, TimestampMixin, Base):
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # moved on by a new password or a deactivation: UI sessions opened before it end
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

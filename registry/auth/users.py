@@ -33,10 +33,16 @@ def create(*, session, email: str, role: str, password: str) -> User:
 
 
 def set_password(*, user: User, password: str) -> None:
-    """Store a new password, hashed (at least 8 characters)."""
+    """Store a new password, hashed (at least 8 characters); the user's open UI sessions end."""
     if len(password) < 8:
         raise UserError("password must be at least 8 characters")
     user.password_hash = generate_password_hash(password)
+    end_sessions(user)
+
+
+def end_sessions(user: User) -> None:
+    """End the user's open UI sessions: those opened in an earlier epoch are refused."""
+    user.session_epoch = (user.session_epoch or 0) + 1
 
 
 def by_email(*, session, email: str) -> User | None:
@@ -54,8 +60,10 @@ def get(*, session, email: str) -> User:
 
 def set_active(*, session, email: str, active: bool) -> User:
     """Let a user sign in again, or stop them: a deactivated user's open sessions end at their
-    next request (the UI checks ``active`` on every request)."""
+    next request, and stay ended when the user is let in again (they sign in anew)."""
     user = get(session=session, email=email)
+    if user.active and not active:
+        end_sessions(user)
     user.active = active
     session.flush()
     return user

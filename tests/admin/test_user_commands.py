@@ -87,3 +87,24 @@ def test_set_password_lifts_a_lock_out(app, runner, make_user):
     assert sign_in(app.test_client(), email, PASSWORD).status_code == 401  # locked
     runner.invoke(args=["users", "set-password", email, "--password", NEW_PASSWORD])
     assert sign_in(app.test_client(), email, NEW_PASSWORD).status_code == 302
+
+
+def test_a_session_ended_by_deactivation_stays_ended_when_the_user_is_let_back(app, runner, ui):
+    assert ui.get("/").status_code == 200
+    assert runner.invoke(args=["users", "deactivate", ui.email]).exit_code == 0
+    assert runner.invoke(args=["users", "activate", ui.email]).exit_code == 0
+    assert ui.get("/").status_code == 302  # the old session does not come back with the user
+    assert sign_in(app.test_client(), ui.email).status_code == 302  # a new sign-in works
+
+
+def test_a_new_password_ends_the_open_sessions(app, runner, ui):
+    other = app.test_client()
+    assert sign_in(other, ui.email).status_code == 302
+    assert ui.get("/").status_code == 200 and other.get("/").status_code == 200
+    result = runner.invoke(args=["users", "set-password", ui.email, "--password", NEW_PASSWORD])
+    assert result.exit_code == 0, result.output
+    assert ui.get("/").status_code == 302
+    assert other.get("/").status_code == 302
+    fresh = app.test_client()
+    assert sign_in(fresh, ui.email, NEW_PASSWORD).status_code == 302
+    assert fresh.get("/").status_code == 200
