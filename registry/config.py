@@ -53,7 +53,7 @@ def from_environment() -> dict:
         "ACCEPT_UNVERIFIED": _bool(env.get("ACCEPT_UNVERIFIED"), False),
         "DB_POOL_TIMEOUT": float(env.get("DB_POOL_TIMEOUT", "5")),
         "DB_CONNECT_TIMEOUT": int(env.get("DB_CONNECT_TIMEOUT", "3")),
-        "LOG_LEVEL": env.get("LOG_LEVEL", "INFO"),
+        "LOG_LEVEL": env.get("LOG_LEVEL", "INFO").strip().upper(),  # debug works too
         "SESSION_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE"), False),
     }
 

@@ -220,3 +220,10 @@ def test_a_query_string_that_is_not_utf8_is_400(client, auth):
     assert client.get("/api/v1/people?q=%ED%A0%80", headers=auth).status_code == 200
     nul = client.get("/api/v1/people?q=%00", headers=auth)
     assert nul.status_code == 422 and "NUL" in nul.json["errors"]["query"]["q"][0]
+
+
+def test_log_level_may_be_given_in_any_case(monkeypatch):
+    from registry.config import from_environment
+
+    monkeypatch.setenv("LOG_LEVEL", " debug ")
+    assert from_environment()["LOG_LEVEL"] == "DEBUG"
