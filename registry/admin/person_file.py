@@ -2,6 +2,7 @@
 
 from sqlalchemy import select
 
+from registry import clock
 from registry.agreements import service as agreements
 from registry.assignments import service as assignments
 from registry.assignments.models import Assignment
@@ -28,14 +29,19 @@ def person_file(session, person: Person) -> dict:
     else:
         agreement_stmt = agreements.list_statement(technologist_id=person.id)
     person_agreements = list(session.scalars(agreement_stmt))
-    bookings = list(
+    # every assignment not yet over, soonest first; of those over, the most recent
+    now = clock.now()
+    upcoming = list(session.scalars(assignments.list_statement(person_id=person.id, from_=now)))
+    earlier = list(
         session.scalars(
             assignments.list_statement(person_id=person.id)
+            .where(Assignment.ends_at <= now)
             .order_by(None)
-            .order_by(Assignment.starts_at.desc())
+            .order_by(Assignment.starts_at.desc(), Assignment.id)
             .limit(RECENT_ASSIGNMENTS)
         )
     )
+    bookings = upcoming + earlier
     checks = list(
         session.scalars(
             select(QualificationCheck)
@@ -53,7 +59,9 @@ def person_file(session, person: Person) -> dict:
         "appointments": appointments,
         "scopes": person_scopes,
         "agreements": person_agreements,
-        "assignments": bookings,
+        "assignments": upcoming,
+        "earlier_assignments": earlier,
+        "recent_assignments": RECENT_ASSIGNMENTS,
         "checks": checks,
         "type_names": type_names(session),
         "facility_names": facility_names(session, facility_ids),

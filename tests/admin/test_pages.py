@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import select
 
+from registry import clock
 from registry.alerts.models import Alert
 from registry.database import db
 from registry.people.models import Person
@@ -119,7 +120,8 @@ def test_a_persons_page_shows_the_whole_file(app, ui, network, frozen_clock):
         "Everywhere",
         "Every technologist appointed there",
         "Omar Haddad",
-        "No assignments.",
+        "No upcoming assignments.",
+        "No earlier assignments.",
         "No checks yet.",
     ):
         assert text in html, text
@@ -368,3 +370,39 @@ def test_a_large_file_fits_in_the_confirmation_post(ui):
     )
     assert response.status_code == 422
     assert "Unknown column: shoe_size" in response.get_data(as_text=True)
+
+
+def test_a_persons_page_shows_every_upcoming_assignment_soonest_first(
+    app, ui, network, frozen_clock
+):
+    # SPEC: the person's page shows every assignment; the soonest ones matter most
+    from datetime import timedelta
+
+    from registry.assignments.models import Assignment
+
+    where_id, _, tech_id = network
+    now = clock.now()
+    with app.app_context():
+        for day in range(-30, 31):
+            if day == 0:
+                continue
+            starts = now + timedelta(days=day)
+            factories.add(
+                Assignment(
+                    person_id=tech_id,
+                    role="technologist",
+                    facility_id=where_id,
+                    starts_at=starts,
+                    ends_at=starts + timedelta(hours=4),
+                    case={},
+                    case_ref=f"CASE{day:+03d}",
+                    status="booked",
+                )
+            )
+        db.session.commit()
+    html = ui.get(f"/people/{tech_id}").get_data(as_text=True)
+    shown = re.findall(r"CASE[+-]\d\d", html)
+    upcoming = [f"CASE{day:+03d}" for day in range(1, 31)]
+    earlier = [f"CASE{day:+03d}" for day in range(-1, -26, -1)]  # the latest 25, latest first
+    assert shown == upcoming + earlier
+    assert "Earlier (the latest 25)" in html
