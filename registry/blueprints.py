@@ -10,6 +10,7 @@ def api_blueprints() -> list:
     from registry.assignments.views import blp as assignments
     from registry.audit.views import blp as audit
     from registry.auth.views import blp as whoami
+    from registry.auth.views import keys_blp as api_keys
     from registry.credentials.views import blp as credentials
     from registry.credentials.views import catalogue_blp as catalogue
     from registry.expirations.views import blp as expirations
@@ -31,6 +32,7 @@ def api_blueprints() -> list:
         assignments,
         audit,
         whoami,
+        api_keys,
         expirations,
         alerts,
         digests,

@@ -7,6 +7,8 @@ from sqlalchemy import select
 
 from registry import clock
 from registry.auth.models import SCOPES, ApiKey
+from registry.errors import NotFound
+from registry.ids import find
 
 
 class ApiKeyError(ValueError):
@@ -51,9 +53,32 @@ def revoke(*, session, name: str) -> ApiKey:
     key = session.scalar(select(ApiKey).where(ApiKey.name == name))
     if key is None:
         raise ApiKeyError(f"no API key named {name!r}")
+    return revoke_key(key)
+
+
+def revoke_key(key: ApiKey) -> ApiKey:
+    """Revoke a key (again: nothing changes); it answers 401 at once, on every replica."""
     if key.revoked_at is None:
         key.revoked_at = clock.now()
     return key
+
+
+def get(*, session, key_id: str) -> ApiKey:
+    """The key with this id, or NotFound."""
+    key = find(session, ApiKey, key_id)
+    if key is None:
+        raise NotFound(f"API key {key_id!r} not found")
+    return key
+
+
+def list_statement(*, revoked: bool | None = None):
+    """Keys by name (never their hashes), optionally only the revoked or the active ones."""
+    stmt = select(ApiKey)
+    if revoked is not None:
+        stmt = stmt.where(
+            ApiKey.revoked_at.is_not(None) if revoked else ApiKey.revoked_at.is_(None)
+        )
+    return stmt.order_by(ApiKey.name)
 
 
 def authenticate(*, session, raw_key: str) -> ApiKey | None:
