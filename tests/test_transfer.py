@@ -3,15 +3,16 @@ and through the admin UI's preview."""
 
 import csv
 import io
+from datetime import date
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from registry.audit.context import acting_as
 from registry.audit.models import AuditEvent
-from registry.credentials.models import Credential
+from registry.credentials.models import Credential, CredentialType
 from registry.database import db
 from registry.people.models import Person
 from registry.transfer import csv_export
@@ -80,9 +81,28 @@ def test_duplicates_inside_the_file_and_against_the_registry(session):
     report = import_csv(session=session, kind="people", text=text, dry_run=True)
     errors = {e["row"]: e for e in report.errors()}
     assert "Already used by person" in errors[2]["npi"]
-    assert "Already used by person" in errors[4]["external_id"]
+    # row 3's person is rolled back and never exists: row 4 repeats row 3, not a stored person
+    assert errors[4] == {"row": 4, "external_id": "Repeats external_id HR-2 of row 3."}
     assert 3 not in errors
     assert people_count() == 1
+
+
+def test_a_person_twice_in_the_file_is_a_repeat_of_the_earlier_row(session):
+    text = (
+        "kind,given_name,family_name,npi,external_id\n"
+        "technologist,Ana,Ruiz,1234567893,D1\n"
+        "technologist,Ana,Ruiz,1234567893,D1\n"
+        "technologist,Bo,Lind,,D2\n"
+    )
+    report = import_csv(session=session, kind="people", text=text, dry_run=False)
+    assert report.errors() == [
+        {
+            "row": 3,
+            "external_id": "Repeats external_id D1 of row 2.",
+            "npi": "Repeats npi 1234567893 of row 2.",
+        }
+    ]
+    assert people_count() == 0
 
 
 @pytest.mark.parametrize(
@@ -104,6 +124,53 @@ def test_a_row_with_more_cells_than_columns_is_refused(session):
     text = "kind,given_name,family_name\ntechnologist,Ana,Ruiz,extra\n"
     report = import_csv(session=session, kind="people", text=text, dry_run=False)
     assert report.errors() == [{"row": 2, "error": "More cells than the header has columns."}]
+
+
+def test_empty_columns_a_spreadsheet_adds_are_ignored(session):
+    text = (
+        "kind,given_name,,family_name, ,\n"
+        "technologist,Ana,,Ruiz,,\n"
+        "technologist,Bo,,Lind\n"
+        "technologist,Cy,, Dahl , ,, \n"
+    )
+    report = import_csv(session=session, kind="people", text=text, dry_run=False)
+    assert report.committed, report.errors()
+    assert report.rows[0].values == {
+        "kind": "technologist",
+        "given_name": "Ana",
+        "family_name": "Ruiz",
+    }
+    assert people_count() == 3
+
+
+def test_a_value_in_a_column_without_a_name_is_refused(session):
+    text = (
+        "kind,given_name,family_name,,\n"
+        "technologist,Ana,Ruiz,,x\n"
+        "technologist,Bo,Lind,,,,y\n"
+        "technologist,Cy,Dahl\n"
+    )
+    report = import_csv(session=session, kind="people", text=text, dry_run=False)
+    assert report.errors() == [
+        {"row": 2, "error": "Column E has a value but no name in the header."},
+        {"row": 3, "error": "More cells than the header has columns."},
+    ]
+    assert people_count() == 0
+
+
+@pytest.mark.parametrize(
+    ("header", "between"), [("kind;given_name;family_name", "';'"), ("kind\tgiven_name", "tabs")]
+)
+def test_a_header_in_one_column_hints_at_the_delimiter(session, header, between):
+    text = header + "\ntechnologist;Ana;Ruiz\n"
+    report = import_csv(session=session, kind="people", text=text, dry_run=False)
+    assert report.errors() == [
+        {
+            "row": 1,
+            "error": f"The file seems to use {between} between columns; "
+            "save it as comma-separated CSV.",
+        }
+    ]
 
 
 def _credentials_file(*rows: str) -> str:
@@ -184,6 +251,115 @@ def test_export_uses_the_import_columns_and_reimports(session, app):
     assert report.committed, report.errors()
 
 
+# --- expires_on: left out or empty, the type's term (as in the API) -----------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "person_external_id,type,issued_on\nHR-1,CNIM,2022-03-01\nHR-1,BLS,2022-03-01\n",
+        "person_external_id,type,issued_on,expires_on\n"
+        "HR-1,CNIM,2022-03-01,\nHR-1,BLS,2022-03-01, \n",
+    ],
+    ids=["no-expires_on-column", "empty-expires_on-cell"],
+)
+def test_a_credential_without_expires_on_gets_the_types_term_as_in_the_api(session, text):
+    factories.person(external_id="HR-1")
+    session.get(CredentialType, "BLS").validity_months = None
+    session.commit()
+    report = import_csv(session=session, kind="credentials", text=text, dry_run=False)
+    assert report.committed, report.errors()
+    expiry = dict(session.execute(select(Credential.type, Credential.expires_on)).all())
+    # CNIM: 60 months from 1 March 2022, an ABRET term ending on 31 December; BLS: no term
+    assert expiry == {"CNIM": date(2027, 12, 31), "BLS": None}
+
+
+def test_never_is_a_credential_that_does_not_expire_and_exports_so(session):
+    factories.person(external_id="HR-1")
+    session.commit()
+    text = _credentials_file("HR-1,,CNIM,,,,2022-03-01,Never,,,,,")
+    assert import_csv(session=session, kind="credentials", text=text, dry_run=False).committed
+    assert session.scalars(select(Credential.expires_on)).one() is None
+    exported = io.StringIO()
+    csv_export.export_credentials(session=session, stream=exported)
+    assert next(csv.DictReader(io.StringIO(exported.getvalue())))["expires_on"] == "never"
+    session.query(Credential).delete()
+    session.commit()
+    assert import_csv(
+        session=session, kind="credentials", text=exported.getvalue(), dry_run=False
+    ).committed
+    assert session.scalars(select(Credential.expires_on)).one() is None
+
+
+# --- the same credential twice ------------------------------------------------------------------
+
+
+def test_a_credential_row_repeating_an_earlier_row_is_refused(session):
+    factories.person(external_id="HR-1", npi="1234567893")
+    session.commit()
+    cnim = "CNIM,C-1,,,2022-03-01,,,,,,"
+    text = _credentials_file(
+        f"HR-1,,{cnim}",
+        "HR-1,,BLS,,,,2025-01-01,2027-01-01,,,,,",
+        f",1234567893,{cnim}",  # the same person, named by NPI
+        "HR-1,,CNIM,C-2,,,2022-03-01,,,,,,",
+    )
+    report = import_csv(session=session, kind="credentials", text=text, dry_run=False)
+    assert report.errors() == [
+        {
+            "row": 4,
+            "error": "Repeats row 2 (the same person, type, number, jurisdiction and dates).",
+        }
+    ]
+    assert session.query(Credential).count() == 0
+
+
+def test_a_credential_row_already_on_file_is_refused(session):
+    tech = factories.person(external_id="HR-1")
+    held = factories.credential(tech, "CNIM", issued_on=date(2022, 3, 1), expires_on=None)
+    revoked = factories.credential(tech, "BLS", issued_on=date(2025, 1, 1), status="revoked")
+    session.commit()
+    text = _credentials_file(
+        "HR-1,,CNIM,,,,2022-03-01,never,,,,,",
+        "HR-1,,BLS,,,,2025-01-01,2028-12-31,,,,,",  # held again after a revoked record: fine
+        "HR-1,,CNIM,,,,2022-03-01,2027-12-31,,,,,",  # other dates: another record
+    )
+    report = import_csv(session=session, kind="credentials", text=text, dry_run=False)
+    assert report.errors() == [
+        {
+            "row": 2,
+            "error": f"Already on file as credential {held.id} "
+            "(the same type, number, jurisdiction and dates).",
+        }
+    ]
+    assert revoked.status == "revoked"
+    assert session.query(Credential).count() == 2
+
+
+def test_reimporting_a_file_is_refused_with_one_lookup_for_the_whole_file(session, app):
+    for index in range(1, 6):
+        factories.person(given=f"P{index}", external_id=f"HR-{index}")
+    session.commit()
+    text = _credentials_file(
+        *(f"HR-{i},,CNIM,C-{i},,,2022-03-01,,,,,," for i in range(1, 6)),
+    )
+    assert import_csv(session=session, kind="credentials", text=text, dry_run=False).committed
+    statements = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        again = import_csv(session=session, kind="credentials", text=text, dry_run=False)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    assert [e["row"] for e in again.errors()] == [2, 3, 4, 5, 6]
+    assert all("Already on file as credential" in e["error"] for e in again.errors())
+    assert len([s for s in statements if "FROM credentials" in s]) == 1
+    assert session.query(Credential).count() == 5
+
+
 @given(st.text())
 def test_every_exported_text_reads_back_unchanged_and_never_as_a_formula(text):
     stream = io.StringIO()
@@ -243,6 +419,41 @@ def test_cli_import_of_a_bad_file_prints_row_errors_and_fails(runner, tmp_path, 
     assert "refused: 1 of 3 rows have errors; nothing was written" in result.output
     with app.app_context():
         assert people_count() == 0
+
+
+def test_cli_import_of_a_file_that_is_not_utf8_says_how_to_save_it(runner, tmp_path, app):
+    path = tmp_path / "people.csv"
+    path.write_bytes("kind,given_name,family_name\ntechnologist,José,Peña\n".encode("cp1252"))
+    result = runner.invoke(args=["import", "people", str(path)])
+    assert result.exit_code == 2
+    assert "The file is not UTF-8 text: save it as “CSV UTF-8”." in result.output
+    assert not isinstance(result.exception, UnicodeDecodeError)
+    with app.app_context():
+        assert people_count() == 0
+
+
+def test_cli_export_files_open_in_excel_and_import_again(runner, app, tmp_path):
+    with app.app_context():
+        tech = factories.person(given="José", family="Peña", external_id="HR-1")
+        factories.credential(tech, "CNIM")
+        db.session.commit()
+    people, credentials = tmp_path / "people.csv", tmp_path / "credentials.csv"
+    assert runner.invoke(args=["export", "people", "--output", str(people)]).exit_code == 0
+    assert (
+        runner.invoke(args=["export", "credentials", "--output", str(credentials)]).exit_code == 0
+    )
+    for path in (people, credentials):
+        assert path.read_bytes().startswith(b"\xef\xbb\xbfid,")  # UTF-8's byte order mark
+    with app.app_context():
+        db.session.query(Credential).delete()
+        db.session.query(Person).delete()
+        db.session.commit()
+    assert runner.invoke(args=["import", "people", str(people)]).exit_code == 0
+    result = runner.invoke(args=["import", "credentials", str(credentials)])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert db.session.scalars(select(Person.given_name)).one() == "José"
+        assert db.session.query(Credential).count() == 1
 
 
 def test_cli_export_people_and_credentials(runner, app, tmp_path):

@@ -14,6 +14,7 @@ from registry import clock
 from registry.database import db
 from registry.expirations.csv import write_csv
 from registry.expirations.service import KINDS, expiring_within
+from registry.transfer.csv_export import open_file
 
 export_cli = AppGroup("export", help="Export registry data as CSV.")
 
@@ -31,7 +32,7 @@ export_cli = AppGroup("export", help="Export registry data as CSV.")
 @click.option(
     "--output",
     type=click.Path(dir_okay=False, writable=True),
-    help="Write to this file instead of standard output.",
+    help="Write to this file (UTF-8 with a byte order mark, for Excel) instead of standard output.",
 )
 def export_expirations(within_days, include_expired, kind, facility_id, output):
     """Credentials, appointments and agreements that lapse soon, as CSV, soonest first."""
@@ -45,7 +46,7 @@ def export_expirations(within_days, include_expired, kind, facility_id, output):
         timezone=current_app.config["REGISTRY_TIMEZONE"],
     )
     if output:
-        with open(output, "w", newline="", encoding="utf-8") as stream:
+        with open_file(output) as stream:
             count = write_csv(items, stream)
         click.echo(f"wrote {count} rows to {output}", err=True)
     else:

@@ -13,7 +13,7 @@ from registry.audit.context import acting_as
 from registry.database import db
 from registry.expirations.cli import export_cli
 from registry.transfer import csv_export
-from registry.transfer.csv_import import import_csv
+from registry.transfer.csv_import import NotUtf8, decode, import_csv
 
 import_cli = AppGroup("import", help="Import people or credentials from CSV (all or nothing).")
 
@@ -25,8 +25,12 @@ def _cli_actor() -> str:
 
 
 def _run_import(kind: str, file, dry_run: bool) -> None:
+    try:
+        text = decode(file.read())
+    except NotUtf8 as exc:
+        raise click.UsageError(str(exc)) from exc
     with acting_as(_cli_actor()):
-        report = import_csv(session=db.session, kind=kind, text=file.read(), dry_run=dry_run)
+        report = import_csv(session=db.session, kind=kind, text=text, dry_run=dry_run)
     for error in report.errors():
         row = error.pop("row")
         for name, message in error.items():
@@ -47,7 +51,7 @@ def _run_import(kind: str, file, dry_run: bool) -> None:
 
 
 @import_cli.command("people")
-@click.argument("file", type=click.File("r", encoding="utf-8-sig"))
+@click.argument("file", type=click.File("rb"))
 @click.option("--dry-run", is_flag=True, help="Validate every row and write nothing.")
 def import_people(file, dry_run):
     """Import people from a CSV file with the people template's columns."""
@@ -55,10 +59,14 @@ def import_people(file, dry_run):
 
 
 @import_cli.command("credentials")
-@click.argument("file", type=click.File("r", encoding="utf-8-sig"))
+@click.argument("file", type=click.File("rb"))
 @click.option("--dry-run", is_flag=True, help="Validate every row and write nothing.")
 def import_credentials(file, dry_run):
-    """Import credentials; each row names its holder by person_external_id or person_npi."""
+    """Import credentials; each row names its holder by person_external_id or person_npi.
+
+    An empty expires_on (or no such column) gives the type's usual term from issued_on, as the
+    API does; write never for a credential that does not expire.
+    """
     _run_import("credentials", file, dry_run)
 
 
@@ -73,7 +81,7 @@ def import_template(kind):
 
 def _export(write, output) -> None:
     if output:
-        with open(output, "w", newline="", encoding="utf-8") as stream:
+        with csv_export.open_file(output) as stream:
             count = write(session=db.session, stream=stream)
         click.echo(f"wrote {count} rows to {output}", err=True)
     else:
@@ -83,7 +91,7 @@ def _export(write, output) -> None:
 _output = click.option(
     "--output",
     type=click.Path(dir_okay=False, writable=True),
-    help="Write to this file instead of standard output.",
+    help="Write to this file (UTF-8 with a byte order mark, for Excel) instead of standard output.",
 )
 
 

@@ -1,7 +1,11 @@
 """CSV export of people, credentials and expirations, in the columns the import reads.
 
 An exported people or credentials file can be edited and imported elsewhere: its columns are
-the import's, plus ``id`` (and ``person_name``) for reading, which the import skips.
+the import's, plus ``id`` (and ``person_name``) for reading, which the import skips. A
+credential that does not expire says ``never``: an empty expires_on imports as the type's term.
+
+Files (downloads and ``--output``) are UTF-8 with a byte order mark: without it Excel, opening
+a CSV file by double-click, reads it in the computer's legacy code page and garbles accents.
 """
 
 import csv
@@ -11,7 +15,7 @@ from sqlalchemy import select
 
 from registry.credentials.models import Credential
 from registry.people.models import Person
-from registry.transfer.csv_import import columns
+from registry.transfer.csv_import import NEVER, columns
 from registry.transfer.spreadsheet import quote_formula
 
 
@@ -24,6 +28,15 @@ def spreadsheet_cell(value) -> str:
     if isinstance(value, datetime | date):
         return value.isoformat()
     return quote_formula(value) if isinstance(value, str) else str(value)
+
+
+# Python's UTF-8 codec that writes a byte order mark first (and reads one, as the import does)
+FILE_ENCODING = "utf-8-sig"
+
+
+def open_file(path):
+    """A CSV file to write, in the encoding a spreadsheet reads right."""
+    return open(path, "w", newline="", encoding=FILE_ENCODING)
 
 
 def _writer(stream):
@@ -59,6 +72,7 @@ def export_credentials(*, session, stream) -> int:
             "person_name": person.name,
             "person_external_id": person.external_id,
             "person_npi": person.npi,
+            "expires_on": credential.expires_on or NEVER,
         }
         row = [values[name] if name in values else getattr(credential, name) for name in header]
         writer.writerow([spreadsheet_cell(value) for value in row])

@@ -5,6 +5,9 @@ created by the same service function the API calls, inside a savepoint so one ba
 hide the next row's errors. If any row is refused, or for a dry run, the transaction is rolled
 back and nothing is written; the report lists every row's errors. Rows are numbered as a
 spreadsheet shows them: the header is row 1, the first record row 2.
+
+A file is UTF-8 (``decode``). Spreadsheets add columns with no name and empty cells past the
+last column: those are ignored, a value in them is not.
 """
 
 import csv
@@ -12,9 +15,10 @@ import io
 from dataclasses import dataclass, field
 
 from marshmallow import ValidationError
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
+from registry.credentials.models import Credential
 from registry.errors import DomainError
 from registry.people import service as people_service
 from registry.people.models import Person
@@ -26,6 +30,11 @@ MAX_ROWS = 10_000
 ROW_ERROR = "error"
 # columns an export writes for reading that an import does not take
 EXPORT_ONLY_COLUMNS = frozenset({"id", "person_name"})
+NOT_UTF8 = "The file is not UTF-8 text: save it as “CSV UTF-8”."
+# what expires_on says of a credential that does not expire (an empty cell means "not given")
+NEVER = "never"
+# a credential in these states is not held, so holding it again is no repeat
+NOT_HELD = ("revoked", "entered_in_error")
 
 PEOPLE_COLUMNS = (
     FlatField("kind", "Kind"),
@@ -44,7 +53,7 @@ CREDENTIAL_COLUMNS = (
     FlatField("issuer", "Issuer"),
     FlatField("jurisdiction", "Jurisdiction"),
     FlatField("issued_on", "Issued on"),
-    FlatField("expires_on", "Expires on"),
+    FlatField("expires_on", "Expires on", null_word=NEVER),
     FlatField("status", "Status"),
     FlatField("verification_method", "Verification method", path=("verification", "method")),
     FlatField("verified_on", "Verified on", path=("verification", "verified_on")),
@@ -106,6 +115,22 @@ def template(kind: str) -> str:
     return stream.getvalue()
 
 
+class NotUtf8(ValueError):
+    """The uploaded bytes are not UTF-8 text (e.g. Excel's "CSV" in Windows-1252)."""
+
+
+def decode(raw: bytes) -> str:
+    """An uploaded file's text: UTF-8, with or without the byte order mark Excel writes.
+
+    Raises ``NotUtf8`` (saying how to save the file) rather than guessing another encoding,
+    which would import wrong letters into names without a word.
+    """
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise NotUtf8(NOT_UTF8) from exc
+
+
 def import_csv(*, session, kind: str, text: str, dry_run: bool) -> ImportReport:
     """Validate and import a CSV file of people or credentials, all or nothing.
 
@@ -120,7 +145,6 @@ def import_csv(*, session, kind: str, text: str, dry_run: bool) -> ImportReport:
     report.file_errors.extend(_header_problems(kind, header, known))
     if report.file_errors:
         return report
-    importer = _PeopleImport(session) if kind == "people" else _CredentialImport(session)
     for index, cells in enumerate(reader, start=2):
         if not any(cell.strip() for cell in cells):
             continue
@@ -128,11 +152,15 @@ def import_csv(*, session, kind: str, text: str, dry_run: bool) -> ImportReport:
             report.file_errors.append(f"More than {MAX_ROWS} rows: split the file.")
             break
         row = ImportRow(number=index, values=_row_values(header, cells))
-        if len(cells) > len(header):
-            row.errors[ROW_ERROR] = "More cells than the header has columns."
-        else:
-            importer.add(row)
+        stray = _stray_cell_problem(header, cells)
+        if stray:
+            row.errors[ROW_ERROR] = stray
         report.rows.append(row)
+    importer = _PeopleImport(session) if kind == "people" else _CredentialImport(session)
+    readable = [row for row in report.rows if not row.errors]
+    importer.prepare(readable)
+    for row in readable:
+        importer.add(row)
     if not report.rows and not report.file_errors:
         report.file_errors.append("The file has a header but no rows.")
     if report.ok and not dry_run:
@@ -144,31 +172,59 @@ def import_csv(*, session, kind: str, text: str, dry_run: bool) -> ImportReport:
 
 
 def _header_problems(kind: str, header: list[str], known: list[str]) -> list[str]:
-    if not any(header):
+    """What is wrong with the header; a column with no name is not a problem (see rows)."""
+    named = [name for name in header if name]
+    if not named:
         return ["The file is empty: the first row must name the columns."]
+    if len(named) == 1 and (";" in named[0] or "\t" in named[0]):
+        between = "';'" if ";" in named[0] else "tabs"
+        return [f"The file seems to use {between} between columns; save it as comma-separated CSV."]
     problems = []
-    unknown = [name for name in header if name not in known and name not in EXPORT_ONLY_COLUMNS]
+    unknown = [name for name in named if name not in known and name not in EXPORT_ONLY_COLUMNS]
     if unknown:
         problems.append(
             f"Unknown column{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}. "
             f"The columns are: {', '.join(known)}."
         )
-    repeated = sorted({name for name in header if header.count(name) > 1})
+    repeated = sorted({name for name in named if named.count(name) > 1})
     if repeated:
         problems.append(
             f"Repeated column{'s' if len(repeated) > 1 else ''}: {', '.join(repeated)}."
         )
-    if kind == "credentials" and not set(PERSON_KEYS) & set(header):
+    if kind == "credentials" and not set(PERSON_KEYS) & set(named):
         problems.append(
             "A column person_external_id or person_npi must say whose credential it is."
         )
     return problems
 
 
+def _stray_cell_problem(header: list[str], cells: list[str]) -> str | None:
+    """What is wrong with a value in a column the header does not name (an empty cell there
+    is a spreadsheet's leftover, and ignored)."""
+    for index, cell in enumerate(cells):
+        if not cell.strip():
+            continue
+        if index >= len(header):
+            return "More cells than the header has columns."
+        if not header[index]:
+            return f"Column {_column_letters(index)} has a value but no name in the header."
+    return None
+
+
+def _column_letters(index: int) -> str:
+    """A column as a spreadsheet names it: 0 is A, 25 is Z, 26 is AA."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
+
+
 def _row_values(header: list[str], cells: list[str]) -> dict[str, str]:
     values = {}
     for name, cell in zip(header, cells, strict=False):
-        if name in EXPORT_ONLY_COLUMNS:
+        if not name or name in EXPORT_ONLY_COLUMNS:
             continue
         values[name] = unquote_formula(cell.strip())
     return values
@@ -192,6 +248,10 @@ class _RowImport:
 
     def make_schema(self):
         raise NotImplementedError
+
+    def prepare(self, rows: list[ImportRow]) -> None:
+        """Read, before the first row, what checking every row needs (a fixed number of
+        queries for the whole file)."""
 
     def create(self, row: ImportRow, data: dict):
         raise NotImplementedError
@@ -225,6 +285,11 @@ class _RowImport:
 
 class _PeopleImport(_RowImport):
     flat_fields = PEOPLE_COLUMNS
+    unique = ("external_id", "npi")
+
+    def __init__(self, session):
+        super().__init__(session)
+        self.first_row: dict[tuple[str, str], int] = {}
 
     def make_schema(self):
         from schemas.people import PersonSchema
@@ -232,18 +297,70 @@ class _PeopleImport(_RowImport):
         return PersonSchema()
 
     def create(self, row, data):
-        if data is None:
+        self._refuse_repeats(row)
+        if data is None or row.errors:
             return None
         return people_service.create(session=self.session, data=data)
+
+    def _refuse_repeats(self, row: ImportRow) -> None:
+        """A unique value an earlier row of the file gave is that row's, said so: the service
+        would name the person the earlier row made, who is rolled back and never exists."""
+        for name in self.unique:
+            value = row.values.get(name, "")
+            if not value:
+                continue
+            first = self.first_row.setdefault((name, value), row.number)
+            if first != row.number:
+                row.errors[name] = f"Repeats {name} {value} of row {first}."
+
+
+def _sameness(credential) -> tuple:
+    """What makes two credential records the same one, held twice."""
+    return (
+        credential.person_id,
+        credential.type,
+        credential.number or None,
+        credential.jurisdiction,
+        credential.issued_on,
+        credential.expires_on,
+    )
 
 
 class _CredentialImport(_RowImport):
     flat_fields = CREDENTIAL_COLUMNS
 
+    def __init__(self, session):
+        super().__init__(session)
+        self.on_file: dict[tuple, str] = {}
+        self.first_row: dict[tuple, int] = {}
+
     def make_schema(self):
         from schemas.credentials import CredentialSchema
 
         return CredentialSchema()
+
+    def prepare(self, rows):
+        """The credentials held by everyone the file names, in one query, so a row that repeats
+        one is refused (alerts would go out twice) without a query per row."""
+        external_ids = {row.values.get("person_external_id") for row in rows} - {None, ""}
+        npis = {row.values.get("person_npi") for row in rows} - {None, ""}
+        if not external_ids and not npis:
+            return
+        stmt = (
+            select(
+                Credential.id,
+                Credential.person_id,
+                Credential.type,
+                Credential.number,
+                Credential.jurisdiction,
+                Credential.issued_on,
+                Credential.expires_on,
+            )
+            .join(Person, Person.id == Credential.person_id)
+            .where(or_(Person.external_id.in_(external_ids), Person.npi.in_(npis)))
+            .where(Credential.status.not_in(NOT_HELD))
+        )
+        self.on_file = {_sameness(held): held.id for held in self.session.execute(stmt)}
 
     def create(self, row, data):
         from registry.credentials import service as credentials_service
@@ -251,7 +368,22 @@ class _CredentialImport(_RowImport):
         person_id = self._person_id(row)
         if person_id is None or data is None:
             return None
-        return credentials_service.create(session=self.session, person_id=person_id, data=data)
+        record = credentials_service.create(session=self.session, person_id=person_id, data=data)
+        # compared as stored: the service fills in the default expiry and the state's case
+        same = _sameness(record)
+        if same in self.on_file:
+            row.errors[ROW_ERROR] = (
+                f"Already on file as credential {self.on_file[same]} "
+                "(the same type, number, jurisdiction and dates)."
+            )
+        elif same in self.first_row:
+            row.errors[ROW_ERROR] = (
+                f"Repeats row {self.first_row[same]} "
+                "(the same person, type, number, jurisdiction and dates)."
+            )
+        else:
+            self.first_row[same] = row.number
+        return record
 
     def _person_id(self, row: ImportRow) -> str | None:
         external_id = row.values.get("person_external_id", "")

@@ -25,7 +25,9 @@ class FlatField:
 
     ``widget`` says how a form shows it (text, email, tel, date, datetime, number, checkbox,
     select, choices, textarea); ``path`` is the key (or nested keys) in the schema's input,
-    by default the name itself.
+    by default the name itself. ``null_word``, when set, is the text that means null (e.g.
+    ``never`` for an expiry), and an empty or absent input is then left out of the schema's
+    input, so the service's default applies as when an API request omits the key.
     """
 
     name: str
@@ -35,6 +37,7 @@ class FlatField:
     help: str | None = None
     choices: tuple = ()
     attrs: dict = field(default_factory=dict)
+    null_word: str | None = None
 
     @property
     def key(self) -> tuple[str, ...]:
@@ -87,9 +90,10 @@ def to_schema_input(schema, flat_fields, values: Mapping, *, partial: bool = Fal
     """Build the schema's input from flat string ``values`` (a form's MultiDict or a CSV row).
 
     Empty inputs become None where the schema allows null and are left out where it has a
-    default or requires the field; an unchecked checkbox is False; a list comes from repeated
-    inputs (forms) or a comma/semicolon-separated cell (CSV). With ``partial`` an input that is
-    not present at all is left out (an edit of some fields only).
+    default or requires the field, or where the input has a ``null_word`` (then the word is
+    None); an unchecked checkbox is False; a list comes from repeated inputs (forms) or a
+    comma/semicolon-separated cell (CSV). With ``partial`` an input that is not present at
+    all is left out (an edit of some fields only).
     """
     payload: dict = {}
     for flat in flat_fields:
@@ -113,6 +117,12 @@ def to_schema_input(schema, flat_fields, values: Mapping, *, partial: bool = Fal
             continue
         raw = values.get(flat.name)
         text = "" if raw is None else str(raw).strip()
+        if flat.null_word is not None:
+            if text.lower() == flat.null_word:
+                _put(payload, flat.key, None)
+            elif text:
+                _put(payload, flat.key, text)
+            continue  # empty: not given, so the service's default applies
         if text:
             _put(payload, flat.key, text)
             continue

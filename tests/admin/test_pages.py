@@ -344,12 +344,53 @@ def test_import_upload_problems(ui):
 def test_templates_and_exports_download_as_csv(app, ui, network):
     template = ui.get("/import/template/credentials.csv")
     assert template.mimetype == "text/csv"
-    assert template.get_data(as_text=True).startswith("person_external_id,person_npi,type")
+    # UTF-8's byte order mark first: Excel, opening the file by double-click, reads accents right
+    bom = "\ufeff"
+    assert template.get_data(as_text=True).startswith(bom + "person_external_id,person_npi,type")
     people = ui.get("/export/people.csv")
     assert "attachment" in people.headers["Content-Disposition"]
+    assert people.get_data(as_text=True).startswith(bom + "id,kind")
     assert "Haddad" in people.get_data(as_text=True)
-    assert "CNIM" in ui.get("/export/credentials.csv").get_data(as_text=True)
-    assert ui.get("/export/expirations.csv").get_data(as_text=True).startswith("item_type,")
+    credentials = ui.get("/export/credentials.csv").get_data(as_text=True)
+    assert credentials.startswith(bom + "id,person_name") and "CNIM" in credentials
+    assert ui.get("/export/expirations.csv").get_data(as_text=True).startswith(bom + "item_type,")
+
+
+def test_exported_files_upload_again(app, ui):
+    from registry.credentials.models import Credential
+
+    with app.app_context():
+        doc = factories.person("physician", "José", "Peña", external_id="HR-9")
+        factories.credential(doc, "ABCN", expires_on=None)
+        db.session.commit()
+    people = ui.get("/export/people.csv").get_data(as_text=True)
+    credentials = ui.get("/export/credentials.csv").get_data(as_text=True)
+    with app.app_context():
+        db.session.query(Credential).delete()
+        db.session.query(Person).delete()
+        db.session.commit()
+    for kind, text in (("people", people), ("credentials", credentials)):
+        preview = ui.post_form(
+            "/import",
+            {"kind": kind, "action": "preview", "file": (io_bytes(text), f"{kind}.csv")},
+            content_type="multipart/form-data",
+            token_from="/import",
+        )
+        assert "All 1 rows are valid." in preview.get_data(as_text=True), kind
+        done = ui.post_form(
+            "/import", {"kind": kind, "action": "import", "csv_text": text}, token_from="/import"
+        )
+        assert done.status_code == 302, kind
+    with app.app_context():
+        assert db.session.scalars(select(Person.given_name)).one() == "José"
+        again = db.session.scalars(select(Credential)).one()
+        assert (again.type, again.expires_on) == ("ABCN", None)  # exported as never
+
+
+def test_the_transfer_page_says_what_an_empty_expiry_means(ui):
+    html = ui.get("/transfer").get_data(as_text=True)
+    assert "An empty <code>expires_on</code> (or no such column) gives the type" in html
+    assert "write <code>never</code> for a credential that does not expire" in html
 
 
 def io_bytes(text: str, encoding: str = "utf-8"):

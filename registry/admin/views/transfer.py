@@ -10,7 +10,7 @@ from registry.database import db
 from registry.expirations.csv import write_csv as write_expirations
 from registry.expirations.service import expiring_within
 from registry.transfer import csv_export
-from registry.transfer.csv_import import KINDS, columns, import_csv, template
+from registry.transfer.csv_import import KINDS, NotUtf8, columns, decode, import_csv, template
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 KIND_WORDS = {"people": "people", "credentials": "credentials"}
@@ -49,9 +49,9 @@ def import_file():
         if len(raw) > MAX_UPLOAD_BYTES:
             return _upload_again(kind, "The file is larger than 5 MB: split it.")
         try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            return _upload_again(kind, "The file is not UTF-8 text: save it as “CSV UTF-8”.")
+            text = decode(raw)
+        except NotUtf8 as exc:
+            return _upload_again(kind, str(exc))
     report = import_csv(session=db.session, kind=kind, text=text, dry_run=not commit)
     if report.committed:
         flash(f"Imported {len(report.rows)} {KIND_WORDS[kind]}.", "success")
@@ -114,10 +114,11 @@ def _written(write) -> str:
 
 
 def _csv(text: str, filename: str) -> Response:
+    """A CSV download, encoded like every exported file (a byte order mark first, for Excel)."""
     stamp = clock.today(current_app.config["REGISTRY_TIMEZONE"]).isoformat()
     name = filename if "template" in filename else filename.replace(".csv", f"-{stamp}.csv")
     return Response(
-        text,
+        text.encode(csv_export.FILE_ENCODING),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
