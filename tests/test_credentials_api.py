@@ -386,14 +386,17 @@ def test_the_renewal_suggestion_is_the_same_rule(app_context):
 # --- the service contract the UI and the import use ------------------------------------------
 
 
-def test_renewal_updates_the_same_record_and_asks_for_a_new_verification(app_context, client, auth):
+def test_renewal_updates_the_same_record_once_it_is_verified(app_context, client, auth):
+    from registry.errors import InvalidData
+
     tech = f.person()
     cnim = f.credential(tech, "CNIM", expires_on=date(2026, 12, 31))
     db.session.commit()
-    service.renew(session=db.session, credential=cnim, expires_on=date(2031, 12, 31))
-    db.session.commit()
-    assert cnim.expires_on == date(2031, 12, 31) and cnim.issued_on == date(2023, 1, 1)
-    assert cnim.verified is False
+    with pytest.raises(InvalidData) as refused:
+        service.renew(session=db.session, credential=cnim, expires_on=date(2031, 12, 31))
+    assert "verification" in refused.value.errors
+    db.session.rollback()
+    assert cnim.expires_on == date(2026, 12, 31) and cnim.verified is True
     service.renew(
         session=db.session,
         credential=cnim,

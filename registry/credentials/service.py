@@ -114,11 +114,25 @@ def renew(
     number=None,
     verification=None,
 ) -> Credential:
-    """Renew a credential in place (the audit trail keeps the previous dates).
+    """Renew a credential in place (the audit trail keeps the previous dates), with the
+    verification of the renewal.
 
-    The old verification vouched for the old dates, so a renewal without a new ``verification``
-    leaves the record unverified until someone verifies the renewed credential.
+    The old verification vouched for the old dates only, and an unverified credential does not
+    qualify: recorded without one, a renewal would stop a still-valid credential from
+    qualifying. So a renewal is recorded once it is verified; until then the current, verified
+    term stays in force (and its expiry alerts keep coming).
     """
+    if verification is None:
+        raise InvalidData(
+            {
+                "verification": {
+                    "method": [
+                        "Verify the renewal to record it; until then the current term stays "
+                        "in force."
+                    ]
+                }
+            }
+        )
     values = {"expires_on": expires_on, "verification": verification}
     if issued_on is not None:
         values["issued_on"] = issued_on

@@ -216,15 +216,20 @@ def test_renewal_of_a_credential_valid_to_the_calendars_end_suggests_nothing(app
     assert input_value(form.get_data(as_text=True), "expires_on") == ""
 
 
-def test_renewal_without_a_new_verification_leaves_it_unverified(app, ui, network):
+def test_a_renewal_needs_its_verification_and_the_current_term_stays_until_then(app, ui, network):
+    # recorded unverified, the renewal would stop a still-valid credential from qualifying
     _, _, tech_id = network
     with app.app_context():
-        credential_id = one(Credential, person_id=tech_id, type="CNIM").id
-    ui.post_form(f"/credentials/{credential_id}/renew", {"expires_on": "2033-12-31"})
+        credential = one(Credential, person_id=tech_id, type="CNIM")
+        credential_id, expires_on = credential.id, credential.expires_on
+    response = ui.post_form(f"/credentials/{credential_id}/renew", {"expires_on": "2033-12-31"})
+    assert response.status_code == 422
+    assert "Verify the renewal to record it" in field_error(
+        response.get_data(as_text=True), "verification_method"
+    )
     with app.app_context():
-        assert db.session.get(Credential, credential_id).verified is False
-    page = ui.get(f"/people/{tech_id}").get_data(as_text=True)
-    assert "Unverified" in page
+        credential = db.session.get(Credential, credential_id)
+        assert credential.verified is True and credential.expires_on == expires_on
 
 
 @pytest.mark.parametrize("status", ["suspended", "revoked", "entered_in_error"])

@@ -223,7 +223,8 @@ def credential_edit(credential_id):
 
 @bp.route("/credentials/<credential_id>/renew", methods=["GET", "POST"])
 def credential_renew(credential_id):
-    """Renew: a new expiry (and optionally issue date, number, verification) on the same record.
+    """Renew: a new expiry, its verification (and optionally issue date, number) on the same
+    record.
 
     The audit trail keeps every earlier term.
     """
@@ -235,8 +236,8 @@ def credential_renew(credential_id):
     intro = (
         f"Currently valid until {record.expires_on.isoformat() if record.expires_on else 'no end'}"
         ". The new expiry below is the next term; change it if the issuer says otherwise. "
-        "The old verification vouched for the old dates: without a new one the renewed "
-        "credential is unverified (and does not qualify) until someone verifies it."
+        "The old verification vouched for the old dates, so record the renewal once you have "
+        "verified it; until then the current term stays in force."
     )
     back = url_for("admin.person", person_id=person.id)
     schema = CredentialRenewalSchema()
