@@ -146,6 +146,28 @@ def test_add_a_verified_credential(app, ui, network):
     assert "CLTM-77" in page
 
 
+@pytest.mark.parametrize(
+    ("type_", "expires", "stored"),
+    [
+        ("CLTM", "", date(2030, 12, 31)),  # empty: the type's usual term, as in the API
+        ("CLTM", "never", None),
+        ("CLTM", "NEVER", None),
+        ("MALPRACTICE", "", date(2026, 3, 1)),  # twelve months from the issue date
+    ],
+)
+def test_a_new_credential_left_without_expiry_takes_the_types_term(
+    app, ui, network, type_, expires, stored
+):
+    _, _, tech_id = network
+    response = ui.post_form(
+        f"/people/{tech_id}/credentials/new",
+        {"type": type_, "issued_on": "2025-03-01", "expires_on": expires},
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    with app.app_context():
+        assert one(Credential, person_id=tech_id, type=type_).expires_on == stored
+
+
 def test_credential_errors_from_schema_and_service_sit_next_to_their_fields(app, ui, network):
     _, doc_id, tech_id = network
     half_verified = ui.post_form(

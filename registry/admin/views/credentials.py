@@ -71,6 +71,18 @@ DETAIL_FIELDS = (
         attrs={"maxlength": "2", "autocomplete": "off"},
     ),
     FlatField("issued_on", "Issued on", "date"),
+    # as in the API and the CSV import: left empty, the type's usual term applies
+    FlatField(
+        "expires_on",
+        "Expires on",
+        help="The last valid day (YYYY-MM-DD). Leave empty for the type's usual term from the "
+        "issue date (none if the type has none); write never if it does not expire.",
+        attrs={"placeholder": "YYYY-MM-DD or never", "autocomplete": "off"},
+        null_word="never",
+    ),
+)
+EDIT_DETAIL_FIELDS = (
+    *(f for f in DETAIL_FIELDS if f.name not in ("type", "expires_on")),
     FlatField(
         "expires_on",
         "Expires on",
@@ -78,7 +90,6 @@ DETAIL_FIELDS = (
         help="The last valid day. Leave empty if it does not expire.",
     ),
 )
-EDIT_DETAIL_FIELDS = tuple(f for f in DETAIL_FIELDS if f.name != "type")
 RENEW_FIELDS = (
     FlatField(
         "expires_on",
