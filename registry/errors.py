@@ -24,6 +24,7 @@ class InvalidData(DomainError):
     """Field-level validation failure beyond what a schema alone can see (422)."""
 
     status = 422
+    default_message = "Some fields are not valid."
 
-    def __init__(self, errors: dict, message: str = "Some fields are not valid."):
+    def __init__(self, errors: dict, message: str = default_message):
         super().__init__(message, errors=errors)

@@ -227,3 +227,27 @@ def test_log_level_may_be_given_in_any_case(monkeypatch):
 
     monkeypatch.setenv("LOG_LEVEL", " debug ")
     assert from_environment()["LOG_LEVEL"] == "DEBUG"
+
+
+def test_every_422_says_in_a_message_that_fields_are_not_valid(client, auth):
+    # a schema's refusal (errors by location) and a service's (errors by field) both carry it
+    by_schema = client.post("/api/v1/people", json={"kind": "robot"}, headers=auth)
+    assert by_schema.status_code == 422
+    assert by_schema.json["message"] == "Some fields are not valid."
+    assert "kind" in by_schema.json["errors"]["json"]
+    by_service = client.post(
+        "/api/v1/qualification-checks",
+        json={
+            "person_id": "nobody",
+            "role": "technologist",
+            "case": {
+                "facility_id": "nowhere",
+                "starts_at": "2026-12-01T08:00:00-06:00",
+                "ends_at": "2026-12-01T10:00:00-06:00",
+                "modalities": ["SSEP"],
+            },
+        },
+        headers=auth,
+    )
+    assert by_service.status_code == 422
+    assert by_service.json["message"] == "Some fields are not valid."

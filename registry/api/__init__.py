@@ -8,6 +8,7 @@ from flask_smorest import Api, abort
 from webargs.flaskparser import FlaskParser
 from werkzeug.datastructures import MultiDict
 
+from registry.errors import InvalidData
 from registry.paging import fetch_page
 
 API_PREFIX = "/api/v1"
@@ -37,13 +38,16 @@ class Blueprint(flask_smorest.Blueprint):
 
 
 class RegistryApi(Api):
-    """flask-smorest's Api whose error bodies may also carry a qualification ``decision``."""
+    """flask-smorest's Api whose error bodies may also carry a qualification ``decision``, and
+    whose 422s carry a ``message`` as the services' do."""
 
     def handle_http_exception(self, error):
         payload, code, headers = super().handle_http_exception(error)
         data = getattr(error, "data", None) or {}
         if "decision" in data:
             payload["decision"] = data["decision"]
+        if code == 422 and "message" not in payload:
+            payload["message"] = InvalidData.default_message
         return payload, code, headers
 
     def _register_pagination_header(self):
