@@ -228,7 +228,10 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(StaleDataError)
     def _stale(exc):
         db.session.rollback()
-        return _error(412, "The record changed while you were saving; fetch it again.")
+        if request.headers.get("If-Match"):
+            return _error(412, "The record changed while you were saving; fetch it again.")
+        # no ETag was sent: a simultaneous change won (two cancels at once, say), not a stale read
+        return _error(409, "Someone changed this record at the same moment; fetch it again.")
 
 
 def register_cli(app: Flask) -> None:

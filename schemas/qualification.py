@@ -120,6 +120,15 @@ class AssignmentSchema(BaseSchema):
     cancel_reason = fields.String(allow_none=True)
 
 
+class RefusedBookingSchema(BaseSchema):
+    """The 409 of a refused booking: the API's error fields and the decision it was refused on."""
+
+    code = fields.Integer(metadata={"example": 409})
+    status = fields.String(metadata={"example": "Conflict"})
+    message = fields.String()
+    decision = fields.Nested(DecisionSchema)
+
+
 class AssignmentQuerySchema(BaseSchema):
     person_id = fields.String(validate=validate.Length(max=64))
     facility_id = fields.String(validate=validate.Length(max=64))

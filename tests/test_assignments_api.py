@@ -86,6 +86,24 @@ def test_a_fourth_concurrent_remote_case_is_refused(app_context, client, auth):
     assert [r["code"] for r in fourth.json["decision"]["reasons"]] == ["CONCURRENCY_LIMIT"]
 
 
+def test_a_re_sent_booking_does_not_take_a_second_slot_on_the_same_case(app_context, client, auth):
+    # a staffing system's retry after a timeout sends the same booking again
+    where, doc = remote_network(max_cases=3)
+    body = case(where, remote=True, case_ref="CASE-42")
+    first = book(client, auth, doc, "interpreting_physician", body)
+    assert first.status_code == 201, first.json
+    again = book(client, auth, doc, "interpreting_physician", body)
+    assert again.status_code == 409
+    (reason,) = again.json["decision"]["reasons"]
+    assert reason["code"] == "CONCURRENCY_LIMIT" and reason["evidence"] == [first.json["id"]]
+    assert "already booked on case CASE-42" in reason["message"]
+    booked = client.get("/api/v1/assignments?case_ref=CASE-42&status=booked", headers=auth).json
+    assert [a["id"] for a in booked] == [first.json["id"]]
+    # another case at the same time still fits under the cap
+    other = book(client, auth, doc, "interpreting_physician", {**body, "case_ref": "CASE-43"})
+    assert other.status_code == 201
+
+
 def test_medicare_and_in_person_allow_no_overlap(app_context, client, auth):
     where, doc = remote_network()
     assert (
@@ -278,3 +296,26 @@ def test_times_at_the_calendars_ends_are_422_and_book_nothing(app_context, clien
         response = client.get(f"/api/v1/assignments?{query}", headers=auth)
         assert response.status_code == 422
         assert "between the years" in response.json["errors"]["query"][query[: query.index("=")]][0]
+
+
+def test_a_write_losing_a_race_is_409_without_if_match_and_412_with_it(
+    app_context, client, auth, monkeypatch
+):
+    # two cancels at once: the loser's version check fails (StaleDataError); without an ETag
+    # of its own the caller gets "changed at the same moment" (409), not a failed If-Match
+    from sqlalchemy.orm.exc import StaleDataError
+
+    from registry.assignments import service
+
+    where, doc = remote_network()
+    booked = book(client, auth, doc, "interpreting_physician", case(where, remote=True)).json
+
+    def lose_the_race(**_kwargs):
+        raise StaleDataError("UPDATE statement on table 'assignments' expected to update 1 row")
+
+    monkeypatch.setattr(service, "cancel", lose_the_race)
+    url = f"/api/v1/assignments/{booked['id']}/cancel"
+    plain = client.post(url, headers=auth)
+    assert plain.status_code == 409 and "same moment" in plain.json["message"]
+    with_etag = client.post(url, headers={**auth, "If-Match": '"1"'})
+    assert with_etag.status_code == 412

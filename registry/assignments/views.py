@@ -13,6 +13,7 @@ from schemas.qualification import (
     AssignmentRequestSchema,
     AssignmentSchema,
     CancelRequestSchema,
+    RefusedBookingSchema,
 )
 
 blp = Blueprint("assignments", __name__, url_prefix="/api/v1/assignments", description="Bookings")
@@ -24,7 +25,12 @@ class Assignments(MethodView):
     @takes_write_lock_late
     @blp.arguments(AssignmentRequestSchema())
     @blp.response(201, AssignmentSchema)
-    @blp.alt_response(409, description="Not qualified (or the slot was taken): body has decision")
+    @blp.alt_response(
+        409,
+        schema=RefusedBookingSchema,
+        description="Not qualified (or the slot was taken): nothing was booked; the body "
+        "carries the decision with every reason",
+    )
     def post(self, data):
         """Book a person on a case if, and only if, they are qualified (atomic)."""
         assignment, stored = qualification.book(

@@ -200,6 +200,7 @@ class BookingFact:
     ends_at: datetime
     remote: bool
     payer: str
+    case_ref: str | None = None  # the caller's case id, when it gave one
 
 
 @dataclass(frozen=True)
@@ -1130,7 +1131,10 @@ class _Evaluation:
         return (
             self.case.remote
             and self.case.payer != "medicare"
-            and all(b.remote and b.payer != "medicare" for b in overlapping)
+            and all(
+                b.remote and b.payer != "medicare" and not self._is_this_case(b)
+                for b in overlapping
+            )
         )
 
     def _cap(self) -> int:
@@ -1138,6 +1142,15 @@ class _Evaluation:
         if self.supervising is None:
             return DEFAULT_MAX_CONCURRENT_CASES
         return self.supervising.max_concurrent_cases
+
+    def _is_this_case(self, booking: BookingFact) -> bool:
+        """Whether an overlapping booking is this very case: the same case_ref at the same
+        facility (a case without a case_ref cannot be recognised)."""
+        return (
+            self.case.case_ref is not None
+            and booking.case_ref == self.case.case_ref
+            and booking.facility_id == self.case.facility_id
+        )
 
     def _overlapping(self) -> list[BookingFact]:
         return sorted(
@@ -1161,7 +1174,12 @@ class _Evaluation:
             return
         ids = [b.id for b in overlapping]
         booked = _plural(len(overlapping), "overlapping case")
-        if self.case.payer == "medicare":
+        same_case = [b.id for b in overlapping if self._is_this_case(b)]
+        if same_case:
+            # a re-sent booking must not take a second slot on the same case
+            message = f"{self.person.name} is already booked on case {self.case.case_ref}."
+            ids = same_case
+        elif self.case.payer == "medicare":
             message = f"Medicare cases allow no overlap; {self.person.name} has {booked}."
         elif not self.case.remote:
             message = (

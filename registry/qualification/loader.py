@@ -214,6 +214,7 @@ def _statement(people_where: str, *, of_people: str = ""):
             text1="role",
             text2="facility_id",
             text3="payer",
+            text4="case_ref",
             starts_at="starts_at",
             ends_at="ends_at",
             flag="remote",
@@ -454,6 +455,7 @@ def _person_facts(by_fact, *, facility_id, credential_codes) -> dict[str, engine
                 ends_at=row[_ENDS_AT],
                 remote=row[_FLAG],
                 payer=row[_TEXT3],
+                case_ref=row[_TEXT4],
             )
         )
     people = sorted(by_fact["person"], key=lambda row: row[_NUMBER])  # numbered in name order

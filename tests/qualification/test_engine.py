@@ -1210,6 +1210,26 @@ def test_where_no_cap_allows_an_overlap_the_best_ranked_agreement_stays_the_evid
     assert d.warnings == ()
 
 
+def test_a_remote_physician_is_not_booked_twice_on_the_same_case():
+    # a staffing system re-sending a booking (a retry after a timeout) must not take a second
+    # of the physician's remote slots for one case
+    this_case = case(remote=True, case_ref="CASE-42")
+    same = booking("B-same", local(2026, 6, 10, 8), local(2026, 6, 10, 12))
+    same = replace(same, case_ref="CASE-42")
+    d = run(physician(bookings=(same,)), DOC, this_case)
+    assert codes(d) == [("concurrency", e.CONCURRENCY_LIMIT)]
+    assert d.reasons[0].evidence == ("B-same",)
+    assert d.reasons[0].message == "Dr. Pat Doc is already booked on case CASE-42."
+    # another case overlapping, or one without a case_ref, is just another case under the cap
+    other = replace(same, case_ref="CASE-43")
+    assert run(physician(bookings=(other,)), DOC, this_case).qualified
+    unnamed = replace(same, case_ref=None)
+    assert run(physician(bookings=(unnamed,)), DOC, this_case).qualified
+    # the same case_ref at another facility is another case
+    elsewhere = replace(same, facility_id=OTHER_FACILITY_ID)
+    assert run(physician(bookings=(elsewhere,)), DOC, this_case).qualified
+
+
 def test_schedule_conflict_lists_every_overlapping_booking_in_time_order():
     bookings = (
         booking("B-late", local(2026, 6, 10, 11), local(2026, 6, 10, 13), role=TECH),
