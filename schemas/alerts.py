@@ -6,7 +6,21 @@ from registry.alerts.models import ALERT_STATUSES, CHANNELS, WEBHOOK_EVENTS
 from schemas.base import BaseSchema, text
 
 
-class AlertSchema(BaseSchema):
+class DeliverySchema(BaseSchema):
+    """What every message in the outbox shows of its delivery (alerts and digests alike)."""
+
+    subject = fields.Method("_subject", allow_none=True)
+    attempts = fields.Integer()
+    last_error = fields.String(allow_none=True)
+    next_attempt_at = fields.DateTime(allow_none=True)
+    sent_at = fields.DateTime(allow_none=True)
+    created_at = fields.DateTime()
+
+    def _subject(self, message):
+        return (message.payload or {}).get("subject")
+
+
+class AlertSchema(DeliverySchema):
     id = fields.String()
     item_type = fields.String()
     item_id = fields.String()
@@ -19,16 +33,7 @@ class AlertSchema(BaseSchema):
     event = fields.String()
     channel = fields.String(metadata={"enum": list(CHANNELS)})
     recipient = fields.String(metadata={"description": "An email address, or a webhook id."})
-    subject = fields.Method("_subject", allow_none=True)
     status = fields.String(metadata={"enum": list(ALERT_STATUSES)})
-    attempts = fields.Integer()
-    last_error = fields.String(allow_none=True)
-    next_attempt_at = fields.DateTime(allow_none=True)
-    sent_at = fields.DateTime(allow_none=True)
-    created_at = fields.DateTime()
-
-    def _subject(self, alert):
-        return (alert.payload or {}).get("subject")
 
 
 class AlertQuerySchema(BaseSchema):
