@@ -5,7 +5,7 @@ from datetime import timedelta
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from registry.qualification.engine import ROLES
-from schemas.base import BaseSchema, Instant, UsState, text
+from schemas.base import BaseSchema, Instant, UsState, identifier, text
 
 MAX_CASE_HOURS = 72
 PAYERS = ("commercial", "medicare")
@@ -29,7 +29,8 @@ class CaseSchema(BaseSchema):
         allow_none=True, validate=validate.Length(min=1, max=64)
     )
     payer = fields.String(load_default="commercial", validate=validate.OneOf(PAYERS))
-    case_ref = text(100, metadata={"description": "The caller's own case id"})
+    # blank is absent: "" must not make every unnamed case "the same case" as another
+    case_ref = identifier(100, metadata={"description": "The caller's own case id"})
 
     @validates_schema
     def _window(self, data, **_kwargs):

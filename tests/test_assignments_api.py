@@ -104,6 +104,17 @@ def test_a_re_sent_booking_does_not_take_a_second_slot_on_the_same_case(app_cont
     assert other.status_code == 201
 
 
+def test_a_blank_case_ref_is_no_case_ref(app_context, client, auth):
+    # blank names no case: two such bookings are two cases, under the cap
+    where, doc = remote_network(max_cases=3)
+    for blank in ("", "  "):
+        response = book(
+            client, auth, doc, "interpreting_physician", case(where, remote=True, case_ref=blank)
+        )
+        assert response.status_code == 201, response.json
+        assert response.json["case"]["case_ref"] is None
+
+
 def test_medicare_and_in_person_allow_no_overlap(app_context, client, auth):
     where, doc = remote_network()
     assert (

@@ -113,16 +113,18 @@ def renew(
     issued_on=None,
     number=None,
     verification=None,
+    accept_unverified: bool = False,
 ) -> Credential:
     """Renew a credential in place (the audit trail keeps the previous dates), with the
     verification of the renewal.
 
     The old verification vouched for the old dates only, and an unverified credential does not
-    qualify: recorded without one, a renewal would stop a still-valid credential from
-    qualifying. So a renewal is recorded once it is verified; until then the current, verified
-    term stays in force (and its expiry alerts keep coming).
+    qualify (unless the policy, ``accept_unverified``, says it does): recorded without one, a
+    renewal would stop a still-valid credential from qualifying. So a renewal is recorded once
+    it is verified; until then the current, verified term stays in force (and its expiry alerts
+    keep coming).
     """
-    if verification is None:
+    if verification is None and not accept_unverified:
         raise InvalidData(
             {
                 "verification": {

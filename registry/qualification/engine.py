@@ -521,6 +521,7 @@ class _Evaluation:
         self.evidence: list[Evidence] = []
         self._type_cache: dict[str, _TypeCheck] = {}
         self._held: dict[str, list[CredentialFact]] | None = None  # by type, see _candidates
+        self._overlap: list[BookingFact] | None = None  # see _overlapping
         # the agreement supervision was satisfied under (its cap applies to concurrency)
         self.supervising: AgreementFact | None = None
 
@@ -1147,15 +1148,18 @@ class _Evaluation:
         """Whether an overlapping booking is this very case: the same case_ref at the same
         facility (a case without a case_ref cannot be recognised)."""
         return (
-            self.case.case_ref is not None
+            bool(self.case.case_ref)
             and booking.case_ref == self.case.case_ref
             and booking.facility_id == self.case.facility_id
         )
 
     def _overlapping(self) -> list[BookingFact]:
-        return sorted(
-            (b for b in self.person.bookings if _overlaps(b, self.case)), key=_booking_key
-        )
+        """The person's bookings overlapping the case, in time order (worked out once)."""
+        if self._overlap is None:
+            self._overlap = sorted(
+                (b for b in self.person.bookings if _overlaps(b, self.case)), key=_booking_key
+            )
+        return self._overlap
 
     def _check_schedule(self, requirement: str) -> None:
         overlapping = self._overlapping()

@@ -254,6 +254,19 @@ def test_a_renewal_needs_its_verification_and_the_current_term_stays_until_then(
         assert credential.verified is True and credential.expires_on == expires_on
 
 
+def test_where_the_policy_accepts_unverified_credentials_a_renewal_needs_no_verification(
+    app, ui, network
+):
+    app.config["ACCEPT_UNVERIFIED"] = True
+    _, _, tech_id = network
+    with app.app_context():
+        credential_id = one(Credential, person_id=tech_id, type="CNIM").id
+    response = ui.post_form(f"/credentials/{credential_id}/renew", {"expires_on": "2033-12-31"})
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.get(Credential, credential_id).expires_on == date(2033, 12, 31)
+
+
 @pytest.mark.parametrize("status", ["suspended", "revoked", "entered_in_error"])
 def test_one_click_status_changes_and_reinstate(app, ui, network, status):
     _, _, tech_id = network

@@ -1,6 +1,6 @@
 """Credentials: add, edit (with verification), renew, and suspend / revoke / mark in error."""
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from registry.admin.blueprint import bp
@@ -286,6 +286,7 @@ def credential_renew(credential_id):
                 issued_on=data.get("issued_on"),
                 number=data.get("number"),
                 verification=data.get("verification"),
+                accept_unverified=current_app.config["ACCEPT_UNVERIFIED"],
             )
             db.session.commit()
         except DomainError as exc:
