@@ -255,9 +255,9 @@ def test_a_renewal_needs_its_verification_and_the_current_term_stays_until_then(
 
 
 def test_where_the_policy_accepts_unverified_credentials_a_renewal_needs_no_verification(
-    app, ui, network
+    app, ui, network, monkeypatch
 ):
-    app.config["ACCEPT_UNVERIFIED"] = True
+    monkeypatch.setitem(app.config, "ACCEPT_UNVERIFIED", True)  # this test only
     _, _, tech_id = network
     with app.app_context():
         credential_id = one(Credential, person_id=tech_id, type="CNIM").id

@@ -200,9 +200,9 @@ def test_an_unverified_renewal_does_not_silence_the_lapsing_credential(app_conte
 
 
 def test_an_unverified_renewal_counts_where_the_policy_accepts_unverified_credentials(
-    app, app_context, run, frozen
+    app, app_context, run, frozen, monkeypatch
 ):
-    app.config["ACCEPT_UNVERIFIED"] = True
+    monkeypatch.setitem(app.config, "ACCEPT_UNVERIFIED", True)  # this test only
     tech = f.person(email="tess@example.org")
     f.credential(tech, "CNIM", expires_on=TODAY + timedelta(days=7))
     f.credential(
