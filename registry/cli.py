@@ -1,5 +1,7 @@
 """The ``registry`` console script: Flask's CLI group over the app factory."""
 
+import contextlib
+
 import click
 from flask import current_app
 from flask.cli import AppGroup, FlaskGroup
@@ -22,6 +24,18 @@ def _cli_actor() -> str:
         return "cli"
 
 
+@contextlib.contextmanager
+def _cli_change(*refusals: type[Exception]):
+    """One change made from the command line: audited with the CLI as the actor, committed at
+    the end, and a refusal (one of ``refusals``) reported as a usage error (exit code 2)."""
+    with acting_as(_cli_actor()):
+        try:
+            yield
+        except refusals as exc:
+            raise click.UsageError(str(exc)) from exc
+        db.session.commit()
+
+
 @db_cli.command("upgrade")
 @click.option("--revision", default="head", show_default=True)
 def db_upgrade(revision):
@@ -39,12 +53,8 @@ def keys_create(name, scopes):
     """Create a key; the key is printed alone on the last line, once."""
     from registry.auth import keys
 
-    with acting_as(_cli_actor()):
-        try:
-            key, raw = keys.create(session=db.session, name=name, scopes=scopes)
-        except keys.ApiKeyError as exc:
-            raise click.UsageError(str(exc)) from exc
-        db.session.commit()
+    with _cli_change(keys.ApiKeyError):
+        key, raw = keys.create(session=db.session, name=name, scopes=scopes)
     click.echo(f"created API key {key.name!r} with scopes {','.join(key.scopes)}", err=True)
     click.echo(raw)
 
@@ -65,12 +75,8 @@ def keys_revoke(name):
     """Revoke a key by name."""
     from registry.auth import keys
 
-    with acting_as(_cli_actor()):
-        try:
-            keys.revoke(session=db.session, name=name)
-        except keys.ApiKeyError as exc:
-            raise click.UsageError(str(exc)) from exc
-        db.session.commit()
+    with _cli_change(keys.ApiKeyError):
+        keys.revoke(session=db.session, name=name)
     click.echo(f"revoked {name}")
 
 
@@ -82,12 +88,8 @@ def users_create(email, role, password):
     """Create an admin UI user."""
     from registry.auth import users
 
-    with acting_as(_cli_actor()):
-        try:
-            user = users.create(session=db.session, email=email, role=role, password=password)
-        except users.UserError as exc:
-            raise click.UsageError(str(exc)) from exc
-        db.session.commit()
+    with _cli_change(users.UserError):
+        user = users.create(session=db.session, email=email, role=role, password=password)
     click.echo(f"created {user.role} {user.email}")
 
 
@@ -108,12 +110,8 @@ def users_activate(email):
 def _set_active(email: str, *, active: bool) -> None:
     from registry.auth import users
 
-    with acting_as(_cli_actor()):
-        try:
-            user = users.set_active(session=db.session, email=email, active=active)
-        except users.UserError as exc:
-            raise click.UsageError(str(exc)) from exc
-        db.session.commit()
+    with _cli_change(users.UserError):
+        user = users.set_active(session=db.session, email=email, active=active)
     click.echo(f"{'activated' if active else 'deactivated'} {user.email}")
 
 
@@ -124,12 +122,8 @@ def users_set_password(email, password):
     """Give a user a new password (prompts when omitted); also lifts a sign-in lock-out."""
     from registry.auth import users
 
-    with acting_as(_cli_actor()):
-        try:
-            user = users.reset_password(session=db.session, email=email, password=password)
-        except users.UserError as exc:
-            raise click.UsageError(str(exc)) from exc
-        db.session.commit()
+    with _cli_change(users.UserError):
+        user = users.reset_password(session=db.session, email=email, password=password)
     click.echo(f"set a new password for {user.email}")
 
 
