@@ -9,7 +9,13 @@ from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalErr
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from registry import config as settings
-from registry.api import API_PREFIX, api, required_scopes_for, writes_late
+from registry.api import (
+    API_PREFIX,
+    api,
+    refuse_unknown_query_parameters,
+    required_scopes_for,
+    writes_late,
+)
 from registry.audit import hook as audit_hook
 from registry.audit.context import set_actor, set_request_id
 from registry.database import db
@@ -129,7 +135,10 @@ def register_request_hooks(app: Flask) -> None:
             # timeout) instead of failing when another writer got there first
             db.session.connection(execution_options={"sqlite_immediate": True})
         if _is_api_request() and request.path not in open_paths:
-            return _authenticate_api_request()
+            refused = _authenticate_api_request()
+            if refused is None:
+                refuse_unknown_query_parameters()
+            return refused
         return None
 
     @app.teardown_request

@@ -193,6 +193,41 @@ def test_an_empty_query_value_is_a_parameter_not_given(
     assert response.json == everything.json
 
 
+def test_a_misspelt_query_parameter_is_refused_not_ignored(app_context, client, auth):
+    where, other, tech = f.network()
+    # ignored, this would list every credential, and the caller act on the wrong list
+    response = client.get("/api/v1/credentials?expire_before=2027-01-01&type=CNIM", headers=auth)
+    assert response.status_code == 422
+    assert response.json["message"] == "Some fields are not valid."
+    assert list(response.json["errors"]["query"]) == ["expire_before"]
+    (why,) = response.json["errors"]["query"]["expire_before"]
+    assert "expires_before" in why and "type" in why
+    # a path parameter is not a query parameter; an endpoint without any says so
+    response = client.get(f"/api/v1/people/{tech.id}?person_id={tech.id}", headers=auth)
+    assert response.status_code == 422
+    assert "no query parameters" in response.json["errors"]["query"]["person_id"][0]
+    # HEAD takes what GET takes; every name the endpoint declares is accepted
+    assert client.head("/api/v1/people?kind=technologist&page=1", headers=auth).status_code == 200
+    assert client.head("/api/v1/people?knid=technologist", headers=auth).status_code == 422
+
+
+def test_a_write_with_an_unknown_query_parameter_changes_nothing(app_context, client, auth):
+    where, _, tech = f.network()
+    response = client.post(
+        "/api/v1/assignments?dry_run=true",
+        json={"person_id": tech.id, "role": "technologist", "case": case(where)},
+        headers=auth,
+    )
+    assert response.status_code == 422
+    assert list(response.json["errors"]["query"]) == ["dry_run"]
+    assert client.get("/api/v1/assignments", headers=auth).json == []
+
+
+def test_the_key_is_checked_before_the_query(client):
+    response = client.get("/api/v1/people?knid=technologist")
+    assert response.status_code == 401
+
+
 def test_json_nested_too_deeply_is_a_client_error_and_writes_nothing(client, auth):
     person = '{"kind": "technologist", "given_name": "A", "family_name": "B", "phone": %s}'
     headers = {**auth, "Content-Type": "application/json"}

@@ -1,6 +1,7 @@
 """The REST API's shared plumbing: the Api object, scopes, pagination, ETags, errors."""
 
 import hashlib
+import re
 
 import flask_smorest
 from flask import current_app, g, request
@@ -119,6 +120,53 @@ def required_scopes_for(endpoint: str | None, method: str) -> tuple[str, ...]:
 def writes_late(endpoint: str | None, method: str) -> bool:
     """Whether the view takes its own write lock late (see ``takes_write_lock_late``)."""
     return getattr(_handler(endpoint, method), "takes_write_lock_late", False)
+
+
+def declared_query_parameters(app) -> dict[tuple[str, str], frozenset[str]]:
+    """For each API route and method, the query parameters its OpenAPI description declares
+    (what callers are told the endpoint takes); worked out once per app."""
+    known = app.extensions.get("registry_query_parameters")
+    if known is None:
+        with app.app_context():
+            paths = api.spec.to_dict()["paths"]
+        known = {}
+        for rule in app.url_map.iter_rules():
+            if not rule.rule.startswith(API_PREFIX + "/"):
+                continue
+            # werkzeug's /people/<person_id> (or <int:n>) is OpenAPI's /people/{person_id}
+            operations = paths.get(re.sub(r"<(?:[^<>:]+:)?([^<>]+)>", r"{\1}", rule.rule))
+            if operations is None:
+                continue
+            for method in rule.methods - {"HEAD", "OPTIONS"}:
+                operation = operations.get(method.lower())
+                if operation is None:
+                    continue
+                parameters = operations.get("parameters", []) + operation.get("parameters", [])
+                names = frozenset(p["name"] for p in parameters if p.get("in") == "query")
+                known[(rule.rule, method)] = names
+                if method == "GET":
+                    known[(rule.rule, "HEAD")] = names
+        app.extensions["registry_query_parameters"] = known
+    return known
+
+
+def refuse_unknown_query_parameters() -> None:
+    """A 422 naming each query parameter the endpoint does not take: a misspelt filter
+    (``?expire_before=``) would otherwise be ignored and the caller act on an unfiltered list."""
+    rule = request.url_rule
+    if rule is None:
+        return
+    declared = declared_query_parameters(current_app).get((rule.rule, request.method))
+    if declared is None:
+        return
+    unknown = [name for name in dict.fromkeys(request.args.keys()) if name not in declared]
+    if unknown:
+        takes = (
+            f"this endpoint takes {', '.join(sorted(declared))}"
+            if declared
+            else "this endpoint takes no query parameters"
+        )
+        raise InvalidData({"query": {name: [f"Unknown parameter; {takes}."] for name in unknown}})
 
 
 def paginate(session, stmt, pagination_parameters, *, scalars: bool = True):
