@@ -282,6 +282,63 @@ def test_patch_checks_dates_against_the_stored_record_and_honours_if_match(clien
     assert client.delete(url, headers=auth).status_code == 405
 
 
+def test_a_verified_credential_widened_by_patch_needs_a_verification_of_it(client, auth):
+    doc = new_person(client, auth, kind="physician")
+    license_ = add_credential(
+        client,
+        auth,
+        doc,
+        {**CNIM, "type": "MEDICAL_LICENSE", "jurisdiction": "KS", "issuer": "KSBHA"},
+    )
+    url = f"{API}/credentials/{license_.json['id']}"
+    widened = [
+        ({"expires_on": "2030-12-31"}, "expires_on"),
+        ({"expires_on": None}, "expires_on"),
+        ({"issued_on": "2020-01-01"}, "issued_on"),
+        ({"issued_on": None}, "issued_on"),
+        ({"jurisdiction": "MO"}, "jurisdiction"),
+    ]
+    for body, field in widened:
+        refused = client.patch(url, json=body, headers=auth)
+        assert refused.status_code == 422, body
+        assert list(refused.json["errors"]) == [field]
+        assert "verification" in refused.json["errors"][field][0]
+    stored = client.get(url, headers=auth).json
+    assert (stored["expires_on"], stored["issued_on"], stored["jurisdiction"]) == (
+        "2026-12-31",
+        "2022-01-01",
+        "KS",
+    )
+    # narrowing, or any change the old verification still covers, needs none
+    narrowed = client.patch(
+        url,
+        json={"expires_on": "2026-06-30", "number": "L-2", "issued_on": "2022-02-01"},
+        headers=auth,
+    )
+    assert narrowed.status_code == 200 and narrowed.json["verified"] is True
+    # with its own verification the wider facts are recorded, verified
+    renewed = {**VERIFICATION, "verified_on": "2026-11-20"}
+    ok = client.patch(url, json={"expires_on": "2028-12-31", "verification": renewed}, headers=auth)
+    assert ok.status_code == 200
+    assert ok.json["expires_on"] == "2028-12-31" and ok.json["verification"] == renewed
+    # an unverified credential has no verification to borrow: nothing to refuse
+    cleared = client.patch(url, json={"verification": None}, headers=auth)
+    assert cleared.json["verified"] is False
+    later = client.patch(url, json={"expires_on": "2029-12-31"}, headers=auth)
+    assert later.status_code == 200 and later.json["verified"] is False
+
+
+def test_where_unverified_credentials_count_a_patch_may_widen_without_one(
+    app, client, auth, monkeypatch
+):
+    monkeypatch.setitem(app.config, "ACCEPT_UNVERIFIED", True)
+    tech = new_person(client, auth)
+    created = add_credential(client, auth, tech, CNIM)
+    url = f"{API}/credentials/{created.json['id']}"
+    later = client.patch(url, json={"expires_on": "2030-12-31"}, headers=auth)
+    assert later.status_code == 200 and later.json["expires_on"] == "2030-12-31"
+
+
 def test_credential_lists_filter_and_page(client, auth):
     tech = new_person(client, auth, family="Adams")
     doc = new_person(client, auth, kind="physician", family="Baker")

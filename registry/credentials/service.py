@@ -58,9 +58,20 @@ def create(*, session, person_id: str, data: dict) -> Credential:
     return credential
 
 
-def update(*, session, credential: Credential, data: dict) -> Credential:
-    """Apply a partial update (dates are checked against the stored values too)."""
+def update(
+    *, session, credential: Credential, data: dict, accept_unverified: bool = False
+) -> Credential:
+    """Apply a partial update (dates are checked against the stored values too).
+
+    A verification vouches for the dates and jurisdiction it saw: a change that could make a
+    verified credential count where it did not (a later or no expiry, an earlier or no issue
+    date, another jurisdiction) must bring its own verification, unless the policy
+    (``accept_unverified``) counts unverified credentials anyway. Otherwise the credential
+    would go on qualifying on a verification of other facts.
+    """
     values = dict(data)
+    if not accept_unverified:
+        _require_verification_of_wider_facts(credential, values)
     _check_order(values, credential, "issued_on", "expires_on")
     jurisdiction = values.get("jurisdiction", credential.jurisdiction)
     _check_jurisdiction(jurisdiction, _known_type(session, credential.type))
@@ -254,6 +265,42 @@ def _check_jurisdiction(jurisdiction: str | None, credential_type: CredentialTyp
                 ]
             }
         )
+
+
+def _require_verification_of_wider_facts(credential: Credential, values: dict) -> None:
+    if not credential.verified or "verification" in values:
+        return
+    widened = {}
+    if "expires_on" in values and _later_end(values["expires_on"], credential.expires_on):
+        widened["expires_on"] = "A later expiry"
+    if "issued_on" in values and _earlier_start(values["issued_on"], credential.issued_on):
+        widened["issued_on"] = "An earlier issue date"
+    if "jurisdiction" in values and values["jurisdiction"] != credential.jurisdiction:
+        widened["jurisdiction"] = "Another jurisdiction"
+    if widened:
+        raise InvalidData(
+            {
+                field: [
+                    f"{change} needs its own verification: send verification with it (the "
+                    "current one vouched for what was on file)."
+                ]
+                for field, change in widened.items()
+            }
+        )
+
+
+def _later_end(new: date | None, old: date | None) -> bool:
+    """Whether an expiry moves later (None: does not expire)."""
+    if new is None:
+        return old is not None
+    return old is not None and new > old
+
+
+def _earlier_start(new: date | None, old: date | None) -> bool:
+    """Whether an issue date moves earlier (None: valid from any date)."""
+    if new is None:
+        return old is not None
+    return old is not None and new < old
 
 
 def _flatten_verification(values: dict) -> None:

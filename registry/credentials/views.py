@@ -1,5 +1,6 @@
 """REST endpoints: the credential type catalogue, modalities, and the credentials people hold."""
 
+from flask import current_app
 from flask.views import MethodView
 
 from registry.api import (
@@ -142,10 +143,19 @@ class CredentialById(MethodView):
     @blp.doc(**UPDATE_DOC)
     def patch(self, data, credential_id):
         """Change, renew, verify, suspend or revoke a credential (status `revoked` or
-        `entered_in_error`; nothing is deleted). Send If-Match with the ETag."""
+        `entered_in_error`; nothing is deleted). Send If-Match with the ETag.
+
+        A later or no expiry, an earlier or no issue date, or another jurisdiction on a
+        verified credential needs the `verification` of the new facts in the same request
+        (422 otherwise), unless the registry counts unverified credentials."""
         credential = service.get(session=db.session, credential_id=credential_id)
         check_if_match(credential)
-        service.update(session=db.session, credential=credential, data=data)
+        service.update(
+            session=db.session,
+            credential=credential,
+            data=data,
+            accept_unverified=current_app.config["ACCEPT_UNVERIFIED"],
+        )
         db.session.commit()
         set_etag(credential)
         return credential

@@ -213,7 +213,12 @@ def credential_edit(credential_id):
     data = form.load()
     if data is not None:
         try:
-            service.update(session=db.session, credential=record, data=data)
+            service.update(
+                session=db.session,
+                credential=record,
+                data=data,
+                accept_unverified=current_app.config["ACCEPT_UNVERIFIED"],
+            )
             db.session.commit()
         except DomainError as exc:
             db.session.rollback()
