@@ -54,6 +54,8 @@ def from_environment() -> dict:
         "DB_POOL_TIMEOUT": float(env.get("DB_POOL_TIMEOUT", "5")),
         "DB_CONNECT_TIMEOUT": int(env.get("DB_CONNECT_TIMEOUT", "3")),
         "LOG_LEVEL": env.get("LOG_LEVEL", "INFO").strip().upper(),  # debug works too
+        # NORMAL: a power cut or OS crash may lose the last commits; FULL: none (slower)
+        "SQLITE_SYNCHRONOUS": env.get("SQLITE_SYNCHRONOUS", "NORMAL").strip().upper(),
         "SESSION_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE"), False),
     }
 

@@ -383,6 +383,9 @@ def _end_read_only(session, *, failed: bool) -> None:
     session.rollback()
 
 
+SQLITE_SYNCHRONOUS_MODES = ("NORMAL", "FULL")
+
+
 def make_engine(url: str, config: dict | None = None) -> Engine:
     """Create an engine tuned for the backend: SQLite with WAL and FKs, PostgreSQL pre-ping."""
     config = config or {}
@@ -391,6 +394,12 @@ def make_engine(url: str, config: dict | None = None) -> Engine:
         on_disk = bool(path) and path != ":memory:" and not path.startswith("file:")
         if on_disk:
             os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        synchronous = str(config.get("SQLITE_SYNCHRONOUS") or "NORMAL").strip().upper()
+        if synchronous not in SQLITE_SYNCHRONOUS_MODES:
+            raise ValueError(
+                f"SQLITE_SYNCHRONOUS must be NORMAL or FULL, not {synchronous!r} "
+                "(docs/operations.md, Durability)"
+            )
         engine = create_engine(url, connect_args={"timeout": 30})
         queue = _WriterQueue.for_database(path) if on_disk else None
 
@@ -400,8 +409,9 @@ def make_engine(url: str, config: dict | None = None) -> Engine:
             cursor = dbapi_conn.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA journal_mode=WAL")
-            # WAL + NORMAL never corrupts; a power cut may lose only the last commits
-            cursor.execute("PRAGMA synchronous=NORMAL")
+            # WAL never corrupts; with NORMAL a power cut or OS crash may lose the last commits
+            # (a process crash loses nothing), with FULL every commit waits for the disk
+            cursor.execute(f"PRAGMA synchronous={synchronous}")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
             if queue is not None:

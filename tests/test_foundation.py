@@ -264,6 +264,35 @@ def test_log_level_may_be_given_in_any_case(monkeypatch):
     assert from_environment()["LOG_LEVEL"] == "DEBUG"
 
 
+@pytest.mark.parametrize(("given", "pragma"), [(None, 1), ("full", 2), (" Normal ", 1)])
+def test_sqlite_synchronous_sets_how_commits_reach_the_disk(monkeypatch, tmp_path, given, pragma):
+    from sqlalchemy import text
+
+    from registry.config import from_environment
+    from registry.database import make_engine
+
+    if given is None:
+        monkeypatch.delenv("SQLITE_SYNCHRONOUS", raising=False)
+    else:
+        monkeypatch.setenv("SQLITE_SYNCHRONOUS", given)
+    engine = make_engine(f"sqlite:///{tmp_path / 'x.db'}", from_environment())
+    try:
+        with engine.connect() as conn:
+            # PRAGMA synchronous reads 1 for NORMAL, 2 for FULL
+            assert conn.execute(text("PRAGMA synchronous")).scalar() == pragma
+    finally:
+        engine.dispose()
+
+
+def test_an_unknown_sqlite_synchronous_mode_stops_the_start(monkeypatch, tmp_path):
+    from registry.config import from_environment
+    from registry.database import make_engine
+
+    monkeypatch.setenv("SQLITE_SYNCHRONOUS", "OFF")
+    with pytest.raises(ValueError, match="SQLITE_SYNCHRONOUS must be NORMAL or FULL"):
+        make_engine(f"sqlite:///{tmp_path / 'x.db'}", from_environment())
+
+
 def test_every_422_says_in_a_message_that_fields_are_not_valid(client, auth):
     # a schema's refusal (errors by location) and a service's (errors by field) both carry it
     by_schema = client.post("/api/v1/people", json={"kind": "robot"}, headers=auth)
