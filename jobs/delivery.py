@@ -16,6 +16,7 @@ import hmac
 import logging
 from collections import Counter
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import requests
 
@@ -58,10 +59,23 @@ def post_webhook(
             url, data=raw, headers=headers, timeout=(timeout, timeout), allow_redirects=False
         )
     except requests.RequestException as exc:
-        return f"{type(exc).__name__}: {exc}"
+        # the details (they may quote the URL's query) go to the operators' log only
+        log.info("webhook delivery %s: %r", delivery_id, exc)
+        return f"{type(exc).__name__} from {_receiver(url)}"
     if 200 <= response.status_code < 300:
         return None
-    return f"HTTP {response.status_code} from {url}: {response.text[:300]}"
+    return f"HTTP {response.status_code} from {_receiver(url)}"
+
+
+def _receiver(url: str) -> str:
+    """Where a webhook went, for a delivery's ``last_error``: readers of alerts (a read key, a
+    UI viewer) see it, so never the receiver's reply (an internal server's error page) nor the
+    URL's query or user info (a token some receivers take there)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    host = f"[{host}]" if ":" in host else host  # an IPv6 address
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{host}{port}{parts.path}"
 
 
 def deliver(*, sessions, config, outboxes=(Alert, Digest)) -> dict:

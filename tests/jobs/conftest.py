@@ -72,6 +72,7 @@ class WebhookReceiver:
 
     def __init__(self):
         self.status = 200
+        self.reply: bytes | None = None  # the body answered; default {"ok": ...}
         self.requests: list[dict] = []
         self.on_request = None  # called with each request before it is answered
         receiver = self
@@ -87,7 +88,8 @@ class WebhookReceiver:
                 self.send_response(receiver.status)
                 self.send_header("Content-Type", "application/json")
                 self.end_headers()
-                self.wfile.write(json.dumps({"ok": receiver.status < 300}).encode())
+                default = json.dumps({"ok": receiver.status < 300}).encode()
+                self.wfile.write(receiver.reply if receiver.reply is not None else default)
 
             def log_message(self, *args):
                 pass

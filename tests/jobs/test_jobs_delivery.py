@@ -271,6 +271,40 @@ def test_webhook_500_is_retried_with_backoff_same_delivery_id_and_a_valid_signat
     )
 
 
+def test_a_failed_webhook_shows_readers_neither_the_reply_nor_the_urls_secrets(
+    app_context, run, webhook_receiver, frozen, client, auth, make_key
+):
+    url = webhook_receiver.url.replace("http://", "http://user:pw@") + "?token=abc123"
+    hook = client.post(
+        "/api/v1/webhooks",
+        json={
+            "url": url,
+            "events": ["credential.expiring"],
+            "secret": "s3cret-for-signing-deliveries",
+        },
+        headers=auth,
+    )
+    assert hook.status_code == 201, hook.json
+    tech = f.person(email=None)
+    f.credential(tech, "CNIM", expires_on=TODAY + timedelta(days=14))
+    webhook_receiver.status = 500
+    webhook_receiver.reply = b"INTERNAL ONLY: db_password=hunter2"
+    run("scan")
+    run("deliver")
+    assert len(webhook_receiver.requests) == 1  # it did reach the receiver
+    reader = make_key(scopes=["read"])
+    (seen,) = client.get("/api/v1/alerts?channel=webhook", headers=reader).json
+    port = webhook_receiver.url.split(":")[2].split("/")[0]
+    assert seen["last_error"] == f"HTTP 500 from http://127.0.0.1:{port}/hooks/registry"
+    webhook_receiver.close()  # gone: the error names the failure, not the URL's query
+    frozen.advance(minutes=1)
+    run("deliver")
+    db.session.rollback()  # the job wrote through its own session
+    (seen,) = client.get("/api/v1/alerts?channel=webhook", headers=reader).json
+    assert seen["last_error"].startswith("ConnectionError from http://127.0.0.1:")
+    assert "abc123" not in seen["last_error"] and "pw" not in seen["last_error"]
+
+
 def test_a_queued_alert_that_no_longer_applies_is_withdrawn_not_sent(
     app_context, run, smtp_server, webhook_receiver, frozen, client, auth
 ):
