@@ -2,6 +2,7 @@
 
 from alembic import context
 
+from registry.config import from_environment
 from registry.database import make_engine
 from registry.models import Base
 
@@ -15,7 +16,7 @@ def run_migrations() -> None:
     if connection is not None:
         _run(connection)
         return
-    engine = make_engine(url)
+    engine = make_engine(url, from_environment())  # SQLITE_SYNCHRONOUS as the app has it
     with engine.connect() as conn:
         _run(conn)
     engine.dispose()

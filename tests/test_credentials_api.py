@@ -303,6 +303,10 @@ def test_a_verified_credential_widened_by_patch_needs_a_verification_of_it(clien
         assert refused.status_code == 422, body
         assert list(refused.json["errors"]) == [field]
         assert "verification" in refused.json["errors"][field][0]
+    # the verification on file, echoed back as read, vouches for nothing new
+    echoed = client.get(url, headers=auth).json["verification"]
+    refused = client.patch(url, json={"expires_on": None, "verification": echoed}, headers=auth)
+    assert refused.status_code == 422 and list(refused.json["errors"]) == ["expires_on"]
     stored = client.get(url, headers=auth).json
     assert (stored["expires_on"], stored["issued_on"], stored["jurisdiction"]) == (
         "2026-12-31",

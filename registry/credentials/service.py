@@ -135,7 +135,10 @@ def renew(
     it is verified; until then the current, verified term stays in force (and its expiry alerts
     keep coming).
     """
-    if verification is None and not accept_unverified:
+    unchanged = verification is not None and _verification_key(verification) == _verification_key(
+        credential.verification
+    )
+    if (verification is None or unchanged) and not accept_unverified:
         raise InvalidData(
             {
                 "verification": {
@@ -268,7 +271,7 @@ def _check_jurisdiction(jurisdiction: str | None, credential_type: CredentialTyp
 
 
 def _require_verification_of_wider_facts(credential: Credential, values: dict) -> None:
-    if not credential.verified or "verification" in values:
+    if not credential.verified or _brings_new_verification(credential, values):
         return
     widened = {}
     if "expires_on" in values and _later_end(values["expires_on"], credential.expires_on):
@@ -281,12 +284,27 @@ def _require_verification_of_wider_facts(credential: Credential, values: dict) -
         raise InvalidData(
             {
                 field: [
-                    f"{change} needs its own verification: send verification with it (the "
-                    "current one vouched for what was on file)."
+                    f"{change} needs a verification of its own: send a new verification "
+                    "with it (the one on file vouched for what was on file then)."
                 ]
                 for field, change in widened.items()
             }
         )
+
+
+def _brings_new_verification(credential: Credential, values: dict) -> bool:
+    """Whether an update says how the credential stands verified now: a verification other
+    than the one on file, or none (it becomes unverified). The one on file sent back unchanged
+    (the edit form shows it; a client may echo what it read) vouches for nothing new."""
+    if "verification" not in values:
+        return False
+    given = values["verification"]
+    return given is None or _verification_key(given) != _verification_key(credential.verification)
+
+
+def _verification_key(verification: dict | None) -> tuple:
+    verification = verification or {}
+    return tuple(verification.get(key) or None for key in _VERIFICATION_COLUMNS)
 
 
 def _later_end(new: date | None, old: date | None) -> bool:

@@ -249,6 +249,17 @@ def test_a_renewal_needs_its_verification_and_the_current_term_stays_until_then(
     assert "Verify the renewal to record it" in field_error(
         response.get_data(as_text=True), "verification_method"
     )
+    # the verification on file, typed in again, is not the renewal's
+    on_file = {
+        "expires_on": "2033-12-31",
+        "verification_method": "primary_source",
+        "verified_on": "2024-01-05",
+        "verified_by": "credentialing",
+        "verification_source": "https://abret.org/verify",
+    }
+    again = ui.post_form(f"/credentials/{credential_id}/renew", on_file)
+    assert again.status_code == 422
+    assert "Verify the renewal" in field_error(again.get_data(as_text=True), "verification_method")
     with app.app_context():
         credential = db.session.get(Credential, credential_id)
         assert credential.verified is True and credential.expires_on == expires_on
@@ -306,6 +317,37 @@ def test_edit_a_credential_records_its_verification(app, ui, network):
     with app.app_context():
         credential = db.session.get(Credential, credential_id)
         assert credential.verification_method == "document" and credential.number == "REPT-1"
+
+
+def test_editing_a_verified_credentials_expiry_later_asks_for_a_new_verification(app, ui, network):
+    _, _, tech_id = network
+    with app.app_context():
+        credential = factories.credential(db.session.get(Person, tech_id), "R-EP-T")
+        db.session.commit()
+        credential_id, version = credential.id, credential.version
+    form = ui.get(f"/credentials/{credential_id}/edit").get_data(as_text=True)
+    assert input_value(form, "verified_on") == "2024-01-05"  # the form shows the one on file
+    as_shown = {
+        "number": "",
+        "issued_on": "2023-01-01",
+        "expires_on": "2031-12-31",  # three years later than on file
+        "verification_method": "primary_source",
+        "verified_on": "2024-01-05",
+        "verified_by": "credentialing",
+        "verification_source": "https://abret.org/verify",
+        "version": str(version),
+    }
+    refused = ui.post_form(f"/credentials/{credential_id}/edit", as_shown)
+    assert refused.status_code == 422
+    assert "verification of its own" in field_error(refused.get_data(as_text=True), "expires_on")
+    with app.app_context():
+        assert db.session.get(Credential, credential_id).expires_on == date(2028, 12, 31)
+    # with the verification of the new expiry it is recorded
+    verified = {**as_shown, "verified_on": "2026-11-20"}
+    assert ui.post_form(f"/credentials/{credential_id}/edit", verified).status_code == 302
+    with app.app_context():
+        stored = db.session.get(Credential, credential_id)
+        assert (stored.expires_on, stored.verified_on) == (date(2031, 12, 31), date(2026, 11, 20))
 
 
 def test_facility_forms(app, ui):
