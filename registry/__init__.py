@@ -2,6 +2,7 @@
 
 import logging
 import uuid
+from datetime import timedelta
 
 from flask import Flask, g, jsonify, request, send_from_directory
 from flask_smorest import abort
@@ -65,6 +66,10 @@ def register_api_settings(app: Flask) -> None:
     # Flask's own defaults already hold these keys, so set them outright
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    # Flask refuses a session cookie signed longer ago than this (whatever the browser kept)
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(
+        hours=float(app.config["SESSION_LIFETIME_HOURS"])
+    )
     app.json.sort_keys = False
 
 

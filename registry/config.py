@@ -57,6 +57,8 @@ def from_environment() -> dict:
         # NORMAL: a power cut or OS crash may lose the last commits; FULL: none (slower)
         "SQLITE_SYNCHRONOUS": env.get("SQLITE_SYNCHRONOUS", "NORMAL").strip().upper(),
         "SESSION_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE"), False),
+        # a UI sign-in lasts this long at most (a working day), then the user signs in again
+        "SESSION_LIFETIME_HOURS": float(env.get("SESSION_LIFETIME_HOURS", "12")),
     }
 
 

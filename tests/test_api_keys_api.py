@@ -53,3 +53,9 @@ def test_keys_need_the_admin_scope_and_unknown_ids_are_404(client, make_key):
     assert refused.status_code == 403
     assert client.post(f"{API}/api-keys/nope/revoke", headers=admin).status_code == 404
     assert client.get(f"{API}/api-keys?revoked=maybe", headers=admin).status_code == 422
+
+
+def test_any_active_key_may_ask_who_it_is(client, make_key):
+    for scopes in (["check"], ["write"], ["admin"], ["read"]):
+        response = client.get(f"{API}/whoami", headers=make_key(scopes))
+        assert response.status_code == 200 and response.json["scopes"] == scopes

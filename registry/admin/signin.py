@@ -101,7 +101,12 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    """Sign out and forget the session."""
+    """Sign out: the user's sessions end, in this browser and in any other (a copy of the
+    session cookie, which Flask keeps in the browser, no longer works)."""
+    user = current_user()
+    if user is not None:
+        users.end_sessions(user)
+        db.session.commit()
     session.clear()
     g.pop("user", None)
     return redirect(url_for("admin.login"))

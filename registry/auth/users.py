@@ -1,6 +1,8 @@
 """Admin UI users: passwords stored hashed, failed sign-ins slowed down."""
 
+import secrets
 from datetime import timedelta
+from functools import cache
 
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -80,19 +82,37 @@ def reset_password(*, session, email: str, password: str) -> User:
     return user
 
 
+# one answer for every refused sign-in, so that neither the message nor the time it takes tells
+# whether an account exists, is deactivated or is locked out
+SIGN_IN_REFUSED = (
+    f"Email or password is not correct. After {LOCK_AFTER_FAILURES} failed sign-ins in a row an "
+    f"account waits {LOCK_MINUTES} minutes."
+)
+
+
+@cache
+def _hash_of_no_password() -> str:
+    """A hash to check a password against when there is no user: the same work as for one."""
+    return generate_password_hash(secrets.token_urlsafe(32))
+
+
 def authenticate(*, session, email: str, password: str) -> tuple[User | None, str | None]:
     """Check a sign-in; returns (user, None) or (None, a message safe to show)."""
     user = by_email(session=session, email=email)
     now = clock.now()
-    if user is not None and user.locked_until and user.locked_until > now:
-        return None, "Too many failed sign-ins; try again in a few minutes."
-    if user is None or not user.active or not check_password_hash(user.password_hash, password):
-        if user is not None:
-            user.failed_logins += 1
-            if user.failed_logins >= LOCK_AFTER_FAILURES:
-                user.locked_until = now + timedelta(minutes=LOCK_MINUTES)
-                user.failed_logins = 0
-        return None, "Email or password is not correct."
+    # the password is always checked (one scrypt): a quick refusal would tell who has an account
+    stored_hash = user.password_hash if user is not None else _hash_of_no_password()
+    password_ok = check_password_hash(stored_hash, password)
+    if user is None:
+        return None, SIGN_IN_REFUSED
+    if user.locked_until and user.locked_until > now:
+        return None, SIGN_IN_REFUSED
+    if not user.active or not password_ok:
+        user.failed_logins += 1
+        if user.failed_logins >= LOCK_AFTER_FAILURES:
+            user.locked_until = now + timedelta(minutes=LOCK_MINUTES)
+            user.failed_logins = 0
+        return None, SIGN_IN_REFUSED
     user.failed_logins = 0
     user.locked_until = None
     user.last_login_at = now

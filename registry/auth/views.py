@@ -8,6 +8,7 @@ from marshmallow import fields
 
 from registry.api import Blueprint, paginate, requires_scope
 from registry.auth import keys
+from registry.auth.models import SCOPES
 from registry.database import db
 from schemas.base import BaseSchema
 
@@ -41,10 +42,11 @@ class ApiKeyQuerySchema(BaseSchema):
 
 @blp.route("")
 class WhoAmI(MethodView):
-    @requires_scope("read")
+    @requires_scope(*SCOPES)
     @blp.response(200, WhoAmISchema)
     def get(self):
-        """The name and scopes of the API key making the request."""
+        """The name and scopes of the API key making the request (any active key may ask:
+        a staffing system holding only the check scope can test its key too)."""
         return {"name": g.api_key.name, "scopes": g.api_key.scopes}
 
 
