@@ -13,6 +13,7 @@ from registry import config as settings
 from registry.api import (
     API_PREFIX,
     api,
+    declared_query_parameters,
     refuse_unknown_query_parameters,
     required_scopes_for,
     writes_late,
@@ -38,6 +39,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_request_hooks(app)
     register_error_handlers(app)
     register_cli(app)
+    declared_query_parameters(app)  # from this app's own routes, before the first request
     return app
 
 
