@@ -135,10 +135,7 @@ def renew(
     it is verified; until then the current, verified term stays in force (and its expiry alerts
     keep coming).
     """
-    unchanged = verification is not None and _verification_key(verification) == _verification_key(
-        credential.verification
-    )
-    if (verification is None or unchanged) and not accept_unverified:
+    if (verification is None or _on_file(credential, verification)) and not accept_unverified:
         raise InvalidData(
             {
                 "verification": {
@@ -298,13 +295,16 @@ def _brings_new_verification(credential: Credential, values: dict) -> bool:
     (the edit form shows it; a client may echo what it read) vouches for nothing new."""
     if "verification" not in values:
         return False
-    given = values["verification"]
-    return given is None or _verification_key(given) != _verification_key(credential.verification)
+    return values["verification"] is None or not _on_file(credential, values["verification"])
 
 
-def _verification_key(verification: dict | None) -> tuple:
-    verification = verification or {}
-    return tuple(verification.get(key) or None for key in _VERIFICATION_COLUMNS)
+def _on_file(credential: Credential, verification: dict) -> bool:
+    """Whether a verification is the one the credential already has (blank = absent)."""
+
+    def key(given: dict | None) -> tuple:
+        return tuple((given or {}).get(name) or None for name in _VERIFICATION_COLUMNS)
+
+    return key(verification) == key(credential.verification)
 
 
 def _later_end(new: date | None, old: date | None) -> bool:
