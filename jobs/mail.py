@@ -16,8 +16,8 @@ from email.utils import format_datetime, parseaddr
 from pathlib import Path
 
 from registry import clock
+from registry.config import MAIL_BACKENDS
 
-BACKENDS = ("smtp", "file", "console")
 # RFC 5322's hard line limit: subjects stay on one line and text stays readable (no encoding)
 MESSAGE_POLICY = policy.default.clone(max_line_length=998)
 
@@ -150,5 +150,5 @@ def mailer_for(config):
     backend = (config.get("MAIL_BACKEND") or "file").lower()
     mailers = {"smtp": SmtpMailer, "file": FileMailer, "console": ConsoleMailer}
     if backend not in mailers:
-        raise ValueError(f"MAIL_BACKEND must be one of {', '.join(BACKENDS)}, not {backend!r}")
+        raise ValueError(f"MAIL_BACKEND must be one of {', '.join(MAIL_BACKENDS)}, not {backend!r}")
     return mailers[backend](config)

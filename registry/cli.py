@@ -151,5 +151,10 @@ def register_commands(app) -> None:
 def main() -> None:
     """Entry point of the ``registry`` console script."""
     from registry import create_app
+    from registry.config import SettingError, from_environment
 
+    try:
+        from_environment()  # a bad setting: one line naming it, not a traceback or a short --help
+    except SettingError as exc:
+        raise SystemExit(f"registry: {exc} (see docs/operations.md, Configuration)") from None
     FlaskGroup(create_app=create_app, add_default_commands=True)(prog_name="registry")

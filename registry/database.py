@@ -28,6 +28,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, scoped_sessio
 from sqlalchemy.types import TypeDecorator
 
 from registry import clock
+from registry.config import SQLITE_SYNCHRONOUS_MODES
 
 log = logging.getLogger("registry")
 
@@ -381,9 +382,6 @@ def _end_read_only(session, *, failed: bool) -> None:
         except Exception:  # the request is answered already
             log.warning("could not end a read-only transaction with COMMIT", exc_info=True)
     session.rollback()
-
-
-SQLITE_SYNCHRONOUS_MODES = ("NORMAL", "FULL")
 
 
 def make_engine(url: str, config: dict | None = None) -> Engine:

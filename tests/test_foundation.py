@@ -285,12 +285,79 @@ def test_sqlite_synchronous_sets_how_commits_reach_the_disk(monkeypatch, tmp_pat
 
 
 def test_an_unknown_sqlite_synchronous_mode_stops_the_start(monkeypatch, tmp_path):
-    from registry.config import from_environment
+    from registry.config import SettingError, from_environment
     from registry.database import make_engine
 
     monkeypatch.setenv("SQLITE_SYNCHRONOUS", "OFF")
+    with pytest.raises(SettingError, match="SQLITE_SYNCHRONOUS must be one of NORMAL, FULL"):
+        from_environment()
+    # a configuration built by hand is checked where the engine is made
     with pytest.raises(ValueError, match="SQLITE_SYNCHRONOUS must be NORMAL or FULL"):
-        make_engine(f"sqlite:///{tmp_path / 'x.db'}", from_environment())
+        make_engine(f"sqlite:///{tmp_path / 'x.db'}", {"SQLITE_SYNCHRONOUS": "OFF"})
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "says"),
+    [
+        ("SMTP_PORT", "twenty-five", "SMTP_PORT must be a whole number, not 'twenty-five'"),
+        ("SMTP_TIMEOUT", "nan", "SMTP_TIMEOUT must be a number"),
+        ("DELIVERY_MAX_ATTEMPTS", "0", "DELIVERY_MAX_ATTEMPTS must be at least 1"),
+        ("ACCEPT_UNVERIFIED", "ture", "ACCEPT_UNVERIFIED must be true or false, not 'ture'"),
+        ("SESSION_COOKIE_SECURE", "maybe", "SESSION_COOKIE_SECURE must be true or false"),
+        ("ALERT_THRESHOLDS", "90,sixty", "ALERT_THRESHOLDS must be whole numbers"),
+        ("LOG_LEVEL", "loud", "LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR"),
+        ("MAIL_BACKEND", "pigeon", "MAIL_BACKEND must be one of smtp, file, console"),
+        ("REGISTRY_TIMEZONE", "Mars/Olympus", "REGISTRY_TIMEZONE must be an IANA time zone"),
+        ("SESSION_LIFETIME_HOURS", "-1", "SESSION_LIFETIME_HOURS must be at least 0.1"),
+    ],
+)
+def test_a_setting_that_cannot_be_used_is_named_at_start(monkeypatch, name, value, says):
+    from registry.config import SettingError, from_environment
+
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SettingError) as refused:
+        from_environment()
+    assert says in str(refused.value)
+
+
+def test_the_cli_names_a_bad_setting_in_one_line(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "SMTP_PORT": "abc", "REGISTRY_VAR_DIR": str(tmp_path)}
+    ran = subprocess.run(
+        [sys.executable, "-c", "from registry.cli import main; main()", "--help"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert ran.returncode == 1
+    assert ran.stderr.strip() == (
+        "registry: SMTP_PORT must be a whole number, not 'abc' "
+        "(see docs/operations.md, Configuration)"
+    )
+
+
+def test_settings_take_the_usual_spellings(monkeypatch):
+    from registry.config import from_environment
+
+    for name, value in {
+        "ACCEPT_UNVERIFIED": "Yes",
+        "SMTP_STARTTLS": " on ",
+        "SESSION_COOKIE_SECURE": "0",
+        "MAIL_BACKEND": "SMTP",
+        "SMTP_PORT": " 587 ",
+        "WEBHOOK_TIMEOUT": "2.5",
+        "ALERT_THRESHOLDS": "30, 7 ,-1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    config = from_environment()
+    assert (config["ACCEPT_UNVERIFIED"], config["SMTP_STARTTLS"]) == (True, True)
+    assert config["SESSION_COOKIE_SECURE"] is False and config["MAIL_BACKEND"] == "smtp"
+    assert (config["SMTP_PORT"], config["WEBHOOK_TIMEOUT"]) == (587, 2.5)
+    assert config["ALERT_THRESHOLDS"] == [30, 7, -1]
 
 
 def test_every_422_says_in_a_message_that_fields_are_not_valid(client, auth):
