@@ -65,10 +65,9 @@ def catch_up_days(session, as_of: date) -> int:
 
 
 def event_for(item_type: str, threshold_days: int) -> str:
-    """The webhook event of an alert: ``credential.expired`` after a credential lapsed."""
-    if item_type == "credential" and threshold_days < 0:
-        return "credential.expired"
-    return f"{item_type}.expiring"
+    """The webhook event of an alert: ``<item type>.expiring`` before the item lapses,
+    ``<item type>.expired`` after (the threshold -1: the day after it lapsed)."""
+    return f"{item_type}.expired" if threshold_days < 0 else f"{item_type}.expiring"
 
 
 def _chunks(values: list, size: int = CHUNK):

@@ -141,6 +141,26 @@ def make_key(app):
 
 
 @pytest.fixture
+def empty_database_url(database_url, tmp_path) -> str:
+    """A database of its own with nothing in it, for migration tests, on the suite's engine: a
+    SQLite file, or on PostgreSQL a schema of its own (dropped after)."""
+    if database_url.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+        return
+    schema = "migration_test"
+    engine = make_engine(database_url)
+    with engine.begin() as connection:
+        connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        connection.execute(text(f"CREATE SCHEMA {schema}"))
+    try:
+        yield f"{database_url}?options=-csearch_path%3D{schema}"
+    finally:
+        with engine.begin() as connection:
+            connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        engine.dispose()
+
+
+@pytest.fixture
 def auth(make_key) -> dict:
     """Headers of a key holding every scope."""
     return make_key()

@@ -148,40 +148,21 @@ def test_the_stamp_is_one_row(app_context):
     db.session.rollback()
 
 
-def test_migration_0002_downgrades_and_upgrades_again(tmp_path, database_url):
-    if not database_url.startswith("sqlite"):
-        url = database_url  # PostgreSQL: a schema of its own, dropped after
-        schema = "stamp_migration"
-        engine = make_engine(url)
-        with engine.begin() as connection:
-            connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-            connection.execute(text(f"CREATE SCHEMA {schema}"))
-        engine.dispose()
-        url = f"{url}?options=-csearch_path%3D{schema}"
-    else:
-        url, schema = f"sqlite:///{tmp_path / 'stamp.db'}", None
-    try:
-        upgrade(url)
-        command.downgrade(alembic_config(url), "0001")
-        engine = make_engine(url)
-        with engine.connect() as connection:
-            assert _triggers(connection) == {}
-            assert not connection.dialect.has_table(connection, "rules_context_stamp")
-        engine.dispose()
-        upgrade(url)
-        engine = make_engine(url)
-        with engine.connect() as connection:
-            assert set(_triggers(connection)) == WATCHED
-            assert (
-                connection.execute(text("SELECT count(*) FROM rules_context_stamp")).scalar() == 1
-            )
-        engine.dispose()
-    finally:
-        if schema:
-            engine = make_engine(database_url)
-            with engine.begin() as connection:
-                connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-            engine.dispose()
+def test_migration_0002_downgrades_and_upgrades_again(empty_database_url):
+    url = empty_database_url
+    upgrade(url)
+    command.downgrade(alembic_config(url), "0001")
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        assert _triggers(connection) == {}
+        assert not connection.dialect.has_table(connection, "rules_context_stamp")
+    engine.dispose()
+    upgrade(url)
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        assert set(_triggers(connection)) == WATCHED
+        assert connection.execute(text("SELECT count(*) FROM rules_context_stamp")).scalar() == 1
+    engine.dispose()
 
 
 def test_a_change_rolled_back_or_elsewhere_keeps_the_stamp(app_context):

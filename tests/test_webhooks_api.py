@@ -1,6 +1,8 @@
 """Webhook subscriptions (scope admin): the secret is shown once, URLs are http(s), events come
 from the catalogue, DELETE deactivates; and the alerts list."""
 
+import json
+
 import pytest
 
 URL = "/api/v1/webhooks"
@@ -49,7 +51,9 @@ def test_a_secret_is_generated_when_none_is_given_and_all_events_by_default(clie
         "credential.expiring",
         "credential.expired",
         "appointment.expiring",
+        "appointment.expired",
         "agreement.expiring",
+        "agreement.expired",
     ]
 
 
@@ -91,3 +95,55 @@ def test_alerts_list_validates_its_filters_and_retry_needs_write(client, make_ke
     bad = client.get("/api/v1/alerts?status=lost", headers=reader)
     assert bad.status_code == 422 and "status" in bad.json["errors"]["query"]
     assert client.post("/api/v1/alerts/x/retry", headers=reader).status_code == 403
+
+
+def test_migration_0004_subscribes_expiring_subscribers_to_the_matching_expired_event(
+    empty_database_url,
+):
+    from alembic import command
+    from sqlalchemy import text
+
+    from registry.database import make_engine
+    from registry.migrate import alembic_config, upgrade
+
+    url = empty_database_url
+    upgrade(url, "0003")
+    engine = make_engine(url)
+    chosen = {
+        "a": ["appointment.expiring"],
+        "b": ["credential.expiring", "agreement.expiring", "agreement.expired"],
+        "c": ["credential.expired"],
+    }
+    with engine.begin() as connection:
+        for hook_id, events in chosen.items():
+            connection.execute(
+                text(
+                    "INSERT INTO webhooks (id, url, secret, events, active, created_at,"
+                    " updated_at) VALUES (:id, 'https://h.example.org', 'x', :events,"
+                    " :active, '2026-11-30 00:00:00', '2026-11-30 00:00:00')"
+                ),
+                {"id": hook_id, "events": json.dumps(events), "active": True},
+            )
+
+    def events() -> dict:
+        with engine.connect() as connection:
+            rows = connection.execute(text("SELECT id, events FROM webhooks ORDER BY id"))
+            # JSON text on SQLite, already decoded on PostgreSQL
+            return {
+                hook_id: json.loads(value) if isinstance(value, str) else value
+                for hook_id, value in rows
+            }
+
+    upgrade(url)
+    assert events() == {
+        "a": ["appointment.expiring", "appointment.expired"],
+        "b": ["credential.expiring", "agreement.expiring", "agreement.expired"],
+        "c": ["credential.expired"],
+    }
+    command.downgrade(alembic_config(url), "0003")
+    assert events() == {
+        "a": ["appointment.expiring"],
+        "b": ["credential.expiring", "agreement.expiring"],
+        "c": ["credential.expired"],
+    }
+    engine.dispose()

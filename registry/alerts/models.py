@@ -11,11 +11,14 @@ from registry.database import Base, IdMixin, TimestampMixin, UTCDateTime
 ALERT_STATUSES = ("pending", "sent", "failed", "withdrawn")
 DIGEST_STATUSES = ("pending", "sent", "failed")
 CHANNELS = ("email", "webhook")
+# "*.expiring": before the item lapses (days_left >= 0); "*.expired": the day after it lapsed
 WEBHOOK_EVENTS = (
     "credential.expiring",
     "credential.expired",
     "appointment.expiring",
+    "appointment.expired",
     "agreement.expiring",
+    "agreement.expired",
 )
 
 

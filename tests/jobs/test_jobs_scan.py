@@ -285,6 +285,33 @@ def test_webhook_subscribers_get_the_events_they_chose(app_context, run, frozen,
     assert {a.recipient for a in alerts(channel="email")} == {COORDINATOR}
 
 
+def test_the_day_after_any_item_lapsed_its_event_says_expired(
+    app_context, run, frozen, client, auth
+):
+    expiring_only = client.post(
+        "/api/v1/webhooks",
+        json={"url": "https://hooks.example.org/a", "events": ["appointment.expiring"]},
+        headers=auth,
+    ).json
+    everything = client.post(
+        "/api/v1/webhooks", json={"url": "https://hooks.example.org/b"}, headers=auth
+    ).json
+    spine = f.facility()
+    tech, doc = f.person(email=None), f.person("physician", "Omar", "Haddad", email=None)
+    yesterday = TODAY - timedelta(days=1)
+    lapsed = f.appointment(tech, spine, expires_on=yesterday)
+    soon = f.appointment(doc, spine, expires_on=TODAY + timedelta(days=7))
+    ended = f.agreement(spine, doc, effective_to=yesterday)
+    run("scan")
+    hooks = {(a.recipient, a.item_id, a.event) for a in alerts(channel="webhook")}
+    assert hooks == {
+        (expiring_only["id"], soon.id, "appointment.expiring"),
+        (everything["id"], soon.id, "appointment.expiring"),
+        (everything["id"], lapsed.id, "appointment.expired"),
+        (everything["id"], ended.id, "agreement.expired"),
+    }
+
+
 def test_rescans_never_duplicate(app_context, run, frozen):
     spine = f.facility()
     tech = f.person()
