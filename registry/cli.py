@@ -1,6 +1,7 @@
 """The ``registry`` console script: Flask's CLI group over the app factory."""
 
 import contextlib
+import sys
 
 import click
 from flask import current_app
@@ -156,5 +157,6 @@ def main() -> None:
     try:
         from_environment()  # a bad setting: one line naming it, not a traceback or a short --help
     except SettingError as exc:
-        raise SystemExit(f"registry: {exc} (see docs/operations.md, Configuration)") from None
+        print(f"registry: {exc} (see docs/operations.md, Configuration)", file=sys.stderr)
+        raise SystemExit(exc.exit_status) from None
     FlaskGroup(create_app=create_app, add_default_commands=True)(prog_name="registry")

@@ -14,6 +14,8 @@ MAIL_BACKENDS = ("smtp", "file", "console")
 class SettingError(ValueError):
     """An environment variable the registry cannot use; the message names it and says why."""
 
+    exit_status = 78  # EX_CONFIG: the container entrypoint stops retrying on it
+
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
@@ -30,7 +32,14 @@ def _bool(env, name: str, default: bool) -> bool:
     raise SettingError(f"{name} must be true or false, not {env.get(name)!r}")
 
 
-def _number(env, name: str, default: str, kind=int, minimum: float | None = None):
+def _number(
+    env,
+    name: str,
+    default: str,
+    kind=int,
+    minimum: float | None = None,
+    maximum: float | None = None,
+):
     """A whole number (``kind=int``) or a number of seconds or hours (``float``)."""
     text = (env.get(name) or "").strip() or default
     try:
@@ -42,6 +51,8 @@ def _number(env, name: str, default: str, kind=int, minimum: float | None = None
         raise SettingError(f"{name} must be {what}, not {env.get(name)!r}") from None
     if minimum is not None and value < minimum:
         raise SettingError(f"{name} must be at least {minimum:g}, not {env.get(name)!r}")
+    if maximum is not None and value > maximum:
+        raise SettingError(f"{name} must be at most {maximum:g}, not {env.get(name)!r}")
     return value
 
 
@@ -49,6 +60,15 @@ def _choice(env, name: str, default: str, choices: tuple[str, ...], *, case=str.
     value = case((env.get(name) or "").strip() or default)
     if value not in choices:
         raise SettingError(f"{name} must be one of {', '.join(choices)}, not {env.get(name)!r}")
+    return value
+
+
+def _log_level(env, name: str, default: str) -> str:
+    """A Python log level name in any case; WARN and FATAL mean WARNING and CRITICAL."""
+    value = ((env.get(name) or "").strip() or default).upper()
+    value = {"WARN": "WARNING", "FATAL": "CRITICAL"}.get(value, value)
+    if value not in LOG_LEVELS:
+        raise SettingError(f"{name} must be one of {', '.join(LOG_LEVELS)}, not {env.get(name)!r}")
     return value
 
 
@@ -88,12 +108,10 @@ def from_environment() -> dict:
         "DATABASE_URL": env.get("DATABASE_URL", f"sqlite:///{var_dir / 'registry.db'}"),
         "REGISTRY_VAR_DIR": str(var_dir),
         "REGISTRY_TIMEZONE": _timezone(env, "REGISTRY_TIMEZONE", "America/Chicago"),
-        "MAIL_BACKEND": _choice(
-            env, "MAIL_BACKEND", "file", ("smtp", "file", "console"), case=str.lower
-        ),
+        "MAIL_BACKEND": _choice(env, "MAIL_BACKEND", "file", MAIL_BACKENDS, case=str.lower),
         "MAIL_FILE_DIR": env.get("MAIL_FILE_DIR", str(var_dir / "mail")),
         "SMTP_HOST": env.get("SMTP_HOST", "127.0.0.1"),
-        "SMTP_PORT": _number(env, "SMTP_PORT", "25", minimum=1),
+        "SMTP_PORT": _number(env, "SMTP_PORT", "25", minimum=1, maximum=65535),
         "SMTP_USERNAME": env.get("SMTP_USERNAME", ""),
         "SMTP_PASSWORD": env.get("SMTP_PASSWORD", ""),
         "SMTP_STARTTLS": _bool(env, "SMTP_STARTTLS", False),
@@ -112,7 +130,7 @@ def from_environment() -> dict:
         "ACCEPT_UNVERIFIED": _bool(env, "ACCEPT_UNVERIFIED", False),
         "DB_POOL_TIMEOUT": _number(env, "DB_POOL_TIMEOUT", "5", float, minimum=0),
         "DB_CONNECT_TIMEOUT": _number(env, "DB_CONNECT_TIMEOUT", "3", minimum=1),
-        "LOG_LEVEL": _choice(env, "LOG_LEVEL", "INFO", LOG_LEVELS),  # debug works too
+        "LOG_LEVEL": _log_level(env, "LOG_LEVEL", "INFO"),
         # NORMAL: a power cut or OS crash may lose the last commits; FULL: none (slower)
         "SQLITE_SYNCHRONOUS": _choice(
             env, "SQLITE_SYNCHRONOUS", "NORMAL", SQLITE_SYNCHRONOUS_MODES

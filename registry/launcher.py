@@ -78,6 +78,13 @@ def main() -> None:
     parser.add_argument("--no-scheduler", action="store_true")
     args = parser.parse_args()
 
+    from registry.config import SettingError, from_environment
+
+    try:
+        from_environment()
+    except SettingError as exc:
+        print(f"make run: {exc} (see docs/operations.md, Configuration)", file=sys.stderr)
+        raise SystemExit(exc.exit_status) from None
     raw_key, email, password = prepare()
     bin_dir = Path(sys.executable).parent
     gunicorn = shutil.which("gunicorn", path=str(bin_dir)) or "gunicorn"

@@ -309,6 +309,7 @@ def test_an_unknown_sqlite_synchronous_mode_stops_the_start(monkeypatch, tmp_pat
         ("MAIL_BACKEND", "pigeon", "MAIL_BACKEND must be one of smtp, file, console"),
         ("REGISTRY_TIMEZONE", "Mars/Olympus", "REGISTRY_TIMEZONE must be an IANA time zone"),
         ("SESSION_LIFETIME_HOURS", "-1", "SESSION_LIFETIME_HOURS must be at least 0.1"),
+        ("SMTP_PORT", "99999", "SMTP_PORT must be at most 65535"),
     ],
 )
 def test_a_setting_that_cannot_be_used_is_named_at_start(monkeypatch, name, value, says):
@@ -333,11 +334,61 @@ def test_the_cli_names_a_bad_setting_in_one_line(tmp_path):
         text=True,
         timeout=60,
     )
-    assert ran.returncode == 1
+    assert ran.returncode == 78  # EX_CONFIG
     assert ran.stderr.strip() == (
         "registry: SMTP_PORT must be a whole number, not 'abc' "
         "(see docs/operations.md, Configuration)"
     )
+
+
+def test_make_run_names_a_bad_setting_in_one_line(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "ACCEPT_UNVERIFIED": "ture", "REGISTRY_VAR_DIR": str(tmp_path)}
+    ran = subprocess.run(
+        [sys.executable, "-m", "registry.launcher"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert ran.returncode == 78
+    assert ran.stderr.strip() == (
+        "make run: ACCEPT_UNVERIFIED must be true or false, not 'ture' "
+        "(see docs/operations.md, Configuration)"
+    )
+    assert not (tmp_path / "registry.db").exists()  # nothing was started or created
+
+
+def test_the_container_entrypoint_does_not_retry_a_bad_setting(tmp_path):
+    import os
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    assert shutil.which("registry", path=str(Path(sys.executable).parent))
+    env = {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+        "SMTP_PORT": "abc",
+        "REGISTRY_VAR_DIR": str(tmp_path),
+        "REGISTRY_MIGRATE_ATTEMPTS": "30",
+    }
+    ran = subprocess.run(
+        ["sh", str(root / "docker-entrypoint.sh"), "true"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert ran.returncode == 78
+    # said once, not 30 times as "database not ready"
+    assert ran.stderr.count("SMTP_PORT must be a whole number") == 1
+    assert "not ready" not in ran.stderr
 
 
 def test_settings_take_the_usual_spellings(monkeypatch):
@@ -351,6 +402,7 @@ def test_settings_take_the_usual_spellings(monkeypatch):
         "SMTP_PORT": " 587 ",
         "WEBHOOK_TIMEOUT": "2.5",
         "ALERT_THRESHOLDS": "30, 7 ,-1",
+        "LOG_LEVEL": "warn",
     }.items():
         monkeypatch.setenv(name, value)
     config = from_environment()
@@ -358,6 +410,7 @@ def test_settings_take_the_usual_spellings(monkeypatch):
     assert config["SESSION_COOKIE_SECURE"] is False and config["MAIL_BACKEND"] == "smtp"
     assert (config["SMTP_PORT"], config["WEBHOOK_TIMEOUT"]) == (587, 2.5)
     assert config["ALERT_THRESHOLDS"] == [30, 7, -1]
+    assert config["LOG_LEVEL"] == "WARNING"
 
 
 def test_every_422_says_in_a_message_that_fields_are_not_valid(client, auth):

@@ -8,7 +8,9 @@ The day after an appointment or a supervision agreement lapsed, its notice used 
 ``appointment.expiring`` / ``agreement.expiring`` with ``days_left`` -1 (only credentials had an
 ``*.expired`` event). It now goes out as ``appointment.expired`` / ``agreement.expired``. So
 that no subscriber stops getting these notices, every webhook subscribed to an ``*.expiring``
-event of those kinds is subscribed to the matching ``*.expired`` event too.
+event of those kinds is subscribed to the matching ``*.expired`` event too. Alerts queued before
+the upgrade keep the event name they were queued with (their body is fixed, so that every retry
+sends the same bytes).
 """
 
 import json
@@ -48,5 +50,12 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    # the older code knows no such events (its lapse notices go out as *.expiring again)
-    _rewrite(lambda events: [e for e in events if e not in NEW_EVENTS.values()])
+    # the older code knows no such events: its lapse notices go out as *.expiring again, so a
+    # subscriber to an *.expired event alone is subscribed to the *.expiring one instead
+    old_events = {expired: expiring for expiring, expired in NEW_EVENTS.items()}
+
+    def back(events: list) -> list:
+        kept = [old_events.get(e, e) for e in events]
+        return list(dict.fromkeys(kept))
+
+    _rewrite(back)

@@ -16,8 +16,9 @@ blp = Blueprint(
     "webhooks",
     __name__,
     url_prefix="/api/v1/webhooks",
-    description="Webhook subscriptions: signed POSTs for credential.expiring, credential.expired, "
-    "appointment.expiring and agreement.expiring. Each delivery carries X-Registry-Event, "
+    description="Webhook subscriptions: signed POSTs for credential, appointment and agreement "
+    "events, <type>.expiring before the item lapses and <type>.expired the day after. Each "
+    "delivery carries X-Registry-Event, "
     "X-Registry-Delivery (the same id on every retry) and X-Registry-Signature: "
     "sha256=<hex HMAC-SHA256 of the raw body with the subscription's secret>.",
 )
