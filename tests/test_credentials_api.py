@@ -332,6 +332,26 @@ def test_a_verified_credential_widened_by_patch_needs_a_verification_of_it(clien
     assert later.status_code == 200 and later.json["verified"] is False
 
 
+def test_a_revoked_credential_is_reinstated_only_with_a_new_verification(client, auth):
+    tech = new_person(client, auth)
+    created = add_credential(client, auth, tech, CNIM)
+    url = f"{API}/credentials/{created.json['id']}"
+    assert client.patch(url, json={"status": "revoked"}, headers=auth).status_code == 200
+    refused = client.patch(url, json={"status": "active"}, headers=auth)
+    assert refused.status_code == 422 and list(refused.json["errors"]) == ["status"]
+    echoed = client.patch(
+        url, json={"status": "active", "verification": VERIFICATION}, headers=auth
+    )
+    assert echoed.status_code == 422
+    assert client.get(url, headers=auth).json["status"] == "revoked"
+    again = {**VERIFICATION, "verified_on": "2026-11-20"}
+    ok = client.patch(url, json={"status": "active", "verification": again}, headers=auth)
+    assert ok.status_code == 200 and ok.json["status"] == "active" and ok.json["verified"]
+    # a suspension is the registry's own hold: lifting it needs no new verification
+    client.patch(url, json={"status": "suspended"}, headers=auth)
+    assert client.patch(url, json={"status": "active"}, headers=auth).status_code == 200
+
+
 def test_where_unverified_credentials_count_a_patch_may_widen_without_one(
     app, client, auth, monkeypatch
 ):

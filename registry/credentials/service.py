@@ -154,10 +154,17 @@ def renew(
     return update(session=session, credential=credential, data=values)
 
 
-def set_status(*, session, credential: Credential, status: str) -> Credential:
-    """Suspend, revoke, reactivate or mark a credential entered in error (never deleted)."""
+def set_status(
+    *, session, credential: Credential, status: str, accept_unverified: bool = False
+) -> Credential:
+    """Suspend, revoke, reactivate or mark a credential entered in error (never deleted).
+
+    A revoked credential is reinstated only with a new verification (``update`` with the
+    status and the verification), unless the policy counts unverified credentials."""
     if status not in CREDENTIAL_STATUSES:
         raise InvalidData({"status": [f"Must be one of: {', '.join(CREDENTIAL_STATUSES)}."]})
+    if not accept_unverified:
+        _require_verification_of_wider_facts(credential, {"status": status})
     credential.status = status
     session.flush()
     return credential
@@ -277,6 +284,9 @@ def _require_verification_of_wider_facts(credential: Credential, values: dict) -
         widened["issued_on"] = "An earlier issue date"
     if "jurisdiction" in values and values["jurisdiction"] != credential.jurisdiction:
         widened["jurisdiction"] = "Another jurisdiction"
+    if values.get("status") == "active" and credential.status == "revoked":
+        # the issuer took it back: the verification on file predates that
+        widened["status"] = "Reinstating a revoked credential"
     if widened:
         raise InvalidData(
             {

@@ -145,9 +145,10 @@ class CredentialById(MethodView):
         """Change, renew, verify, suspend or revoke a credential (status `revoked` or
         `entered_in_error`; nothing is deleted). Send If-Match with the ETag.
 
-        A later or no expiry, an earlier or no issue date, or another jurisdiction on a
-        verified credential needs the `verification` of the new facts in the same request
-        (422 otherwise), unless the registry counts unverified credentials."""
+        A later or no expiry, an earlier or no issue date, another jurisdiction, or
+        reinstating (`status` `active`) a revoked credential, on a verified credential, needs a
+        new `verification` in the same request (422 otherwise), unless the registry counts
+        unverified credentials."""
         credential = service.get(session=db.session, credential_id=credential_id)
         check_if_match(credential)
         service.update(

@@ -278,7 +278,7 @@ def test_where_the_policy_accepts_unverified_credentials_a_renewal_needs_no_veri
         assert db.session.get(Credential, credential_id).expires_on == date(2033, 12, 31)
 
 
-@pytest.mark.parametrize("status", ["suspended", "revoked", "entered_in_error"])
+@pytest.mark.parametrize("status", ["suspended", "entered_in_error"])
 def test_one_click_status_changes_and_reinstate(app, ui, network, status):
     _, _, tech_id = network
     with app.app_context():
@@ -292,6 +292,40 @@ def test_one_click_status_changes_and_reinstate(app, ui, network, status):
     with app.app_context():
         assert db.session.get(Credential, credential_id).status == "active"
         assert db.session.query(Credential).count() == 5  # nothing was deleted
+
+
+def test_a_revoked_credential_is_reinstated_with_a_verification_of_it(app, ui, network):
+    _, _, tech_id = network
+    with app.app_context():
+        credential_id = one(Credential, person_id=tech_id, type="CNIM").id
+    ui.post_form(f"/credentials/{credential_id}/status", {"status": "revoked"})
+    # one click is not enough: the verification on file predates the revocation
+    click = ui.post_form(f"/credentials/{credential_id}/status", {"status": "active"})
+    assert click.headers["Location"] == f"/credentials/{credential_id}/reinstate"
+    form = ui.get(f"/credentials/{credential_id}/reinstate")
+    assert form.status_code == 200 and "predates the revocation" in form.get_data(as_text=True)
+    with app.app_context():
+        credential = db.session.get(Credential, credential_id)
+        assert credential.status == "revoked"
+        version = str(credential.version)
+    on_file = {
+        "verification_method": "primary_source",
+        "verified_on": "2024-01-05",
+        "verified_by": "credentialing",
+        "verification_source": "https://abret.org/verify",
+        "version": version,
+    }
+    for refused in ({"version": version}, on_file):
+        page = ui.post_form(f"/credentials/{credential_id}/reinstate", refused)
+        assert page.status_code == 422
+        assert "needs a verification of its own" in page.get_data(as_text=True)
+    reinstated = ui.post_form(
+        f"/credentials/{credential_id}/reinstate", {**on_file, "verified_on": "2026-11-20"}
+    )
+    assert reinstated.status_code == 302
+    with app.app_context():
+        credential = db.session.get(Credential, credential_id)
+        assert (credential.status, credential.verified_on) == ("active", date(2026, 11, 20))
 
 
 def test_edit_a_credential_records_its_verification(app, ui, network):

@@ -321,7 +321,64 @@ def credential_status(credential_id):
     if status not in STATUS_ACTIONS:
         flash("Choose suspend, revoke, entered in error or reinstate.", "error")
         return redirect(url_for("admin.credential", credential_id=record.id))
-    service.set_status(session=db.session, credential=record, status=status)
+    try:
+        service.set_status(
+            session=db.session,
+            credential=record,
+            status=status,
+            accept_unverified=current_app.config["ACCEPT_UNVERIFIED"],
+        )
+    except DomainError:
+        db.session.rollback()
+        # a revoked credential: reinstated with the verification of its reinstatement
+        return redirect(url_for("admin.credential_reinstate", credential_id=record.id))
     db.session.commit()
     flash(f"{record.type} {STATUS_ACTIONS[status][1]}.", "success")
     return redirect(url_for("admin.credential", credential_id=record.id))
+
+
+@bp.route("/credentials/<credential_id>/reinstate", methods=["GET", "POST"])
+def credential_reinstate(credential_id):
+    """Reinstate a revoked credential with the verification of its reinstatement (the one on
+    file predates the revocation)."""
+    record = service.get(session=db.session, credential_id=credential_id)
+    person = people_service.get(session=db.session, person_id=record.person_id)
+    back = url_for("admin.credential", credential_id=record.id)
+    title = f"Reinstate {record.type} of {person.name}"
+    intro = (
+        "This credential was revoked. Record how its reinstatement was verified with the "
+        "issuer; the verification on file predates the revocation."
+    )
+    sections = [("Verification of the reinstatement", VERIFICATION_FIELDS)]
+    schema = CredentialUpdateSchema(only=("verification",))
+    hidden = {"version": record.version}
+    page = {"sections": sections, "submit": "Reinstate", "cancel_url": back, "intro": intro}
+    if request.method == "GET":
+        return _form_page(
+            Form(VERIFICATION_FIELDS, schema=schema, hidden=hidden), title, person, **page
+        )
+    form = Form.from_request(
+        VERIFICATION_FIELDS, schema=schema, formdata=request.form, hidden=hidden
+    )
+    if form.stale(record):
+        return _form_page(form, title, person, status=409, **page)
+    data = form.load()
+    if data is not None:
+        try:
+            change = {"status": "active"}
+            if data.get("verification"):  # none given: the service says what is missing
+                change["verification"] = data["verification"]
+            service.update(
+                session=db.session,
+                credential=record,
+                data=change,
+                accept_unverified=current_app.config["ACCEPT_UNVERIFIED"],
+            )
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            form.fail(exc)
+        else:
+            flash(f"{record.type} reinstated.", "success")
+            return redirect(back)
+    return _form_page(form, title, person, status=422, **page)
