@@ -339,6 +339,16 @@ def test_a_revoked_credential_is_reinstated_only_with_a_new_verification(client,
     assert client.patch(url, json={"status": "revoked"}, headers=auth).status_code == 200
     refused = client.patch(url, json={"status": "active"}, headers=auth)
     assert refused.status_code == 422 and list(refused.json["errors"]) == ["status"]
+    # no side door: another status first, or the verification cleared or swapped meanwhile
+    side_doors = [
+        ({"status": "suspended"}, "status"),
+        ({"status": "entered_in_error"}, "status"),
+        ({"verification": None}, "verification"),
+        ({"verification": {**VERIFICATION, "verified_on": "2026-11-01"}}, "verification"),
+    ]
+    for body, field in side_doors:
+        door = client.patch(url, json=body, headers=auth)
+        assert door.status_code == 422 and list(door.json["errors"]) == [field], body
     echoed = client.patch(
         url, json={"status": "active", "verification": VERIFICATION}, headers=auth
     )

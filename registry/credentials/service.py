@@ -71,6 +71,7 @@ def update(
     """
     values = dict(data)
     if not accept_unverified:
+        _keep_revoked_until_reverified(credential, values)
         _require_verification_of_wider_facts(credential, values)
     _check_order(values, credential, "issued_on", "expires_on")
     jurisdiction = values.get("jurisdiction", credential.jurisdiction)
@@ -164,7 +165,7 @@ def set_status(
     if status not in CREDENTIAL_STATUSES:
         raise InvalidData({"status": [f"Must be one of: {', '.join(CREDENTIAL_STATUSES)}."]})
     if not accept_unverified:
-        _require_verification_of_wider_facts(credential, {"status": status})
+        _keep_revoked_until_reverified(credential, {"status": status})
     credential.status = status
     session.flush()
     return credential
@@ -274,6 +275,33 @@ def _check_jurisdiction(jurisdiction: str | None, credential_type: CredentialTyp
         )
 
 
+REVOKED_STAYS = "A revoked credential stays revoked until it is reinstated with a new verification."
+REINSTATE_WITH_NEW_VERIFICATION = (
+    "A revoked credential is reinstated with a new verification: the one on file predates the "
+    "revocation."
+)
+
+
+def _keep_revoked_until_reverified(credential: Credential, values: dict) -> None:
+    """The issuer took a revoked credential back, so the verification on file no longer vouches
+    for it. Its only way out is a reinstatement (status ``active``) with a new verification;
+    meanwhile neither another status nor a change of verification may open a side door
+    (suspended, then active; or the verification cleared, reinstated, then put back)."""
+    if credential.status != "revoked":
+        return
+    status = values.get("status", "revoked")
+    if status == "active":
+        given = values.get("verification")
+        if given is None or _on_file(credential, given):
+            raise InvalidData({"status": [REINSTATE_WITH_NEW_VERIFICATION]})
+    elif status != "revoked":
+        raise InvalidData({"status": [REVOKED_STAYS]})
+    elif "verification" in values and (
+        values["verification"] is None or not _on_file(credential, values["verification"])
+    ):
+        raise InvalidData({"verification": [REVOKED_STAYS]})
+
+
 def _require_verification_of_wider_facts(credential: Credential, values: dict) -> None:
     if not credential.verified or _brings_new_verification(credential, values):
         return
@@ -284,9 +312,6 @@ def _require_verification_of_wider_facts(credential: Credential, values: dict) -
         widened["issued_on"] = "An earlier issue date"
     if "jurisdiction" in values and values["jurisdiction"] != credential.jurisdiction:
         widened["jurisdiction"] = "Another jurisdiction"
-    if values.get("status") == "active" and credential.status == "revoked":
-        # the issuer took it back: the verification on file predates that
-        widened["status"] = "Reinstating a revoked credential"
     if widened:
         raise InvalidData(
             {

@@ -298,7 +298,16 @@ def test_a_revoked_credential_is_reinstated_with_a_verification_of_it(app, ui, n
     _, _, tech_id = network
     with app.app_context():
         credential_id = one(Credential, person_id=tech_id, type="CNIM").id
+    # the reinstatement form is for revoked credentials only
+    not_revoked = ui.get(f"/credentials/{credential_id}/reinstate")
+    assert not_revoked.headers["Location"] == f"/credentials/{credential_id}"
     ui.post_form(f"/credentials/{credential_id}/status", {"status": "revoked"})
+    page = ui.get(f"/credentials/{credential_id}").get_data(as_text=True)
+    assert "Reinstate" in page and "Suspend" not in page  # its only way out
+    side_door = ui.post_form(f"/credentials/{credential_id}/status", {"status": "suspended"})
+    assert side_door.status_code == 302
+    with app.app_context():
+        assert db.session.get(Credential, credential_id).status == "revoked"
     # one click is not enough: the verification on file predates the revocation
     click = ui.post_form(f"/credentials/{credential_id}/status", {"status": "active"})
     assert click.headers["Location"] == f"/credentials/{credential_id}/reinstate"
@@ -318,7 +327,8 @@ def test_a_revoked_credential_is_reinstated_with_a_verification_of_it(app, ui, n
     for refused in ({"version": version}, on_file):
         page = ui.post_form(f"/credentials/{credential_id}/reinstate", refused)
         assert page.status_code == 422
-        assert "needs a verification of its own" in page.get_data(as_text=True)
+        shown = field_error(page.get_data(as_text=True), "verification_method")
+        assert "the one on file predates the revocation" in shown
     reinstated = ui.post_form(
         f"/credentials/{credential_id}/reinstate", {**on_file, "verified_on": "2026-11-20"}
     )

@@ -328,10 +328,13 @@ def credential_status(credential_id):
             status=status,
             accept_unverified=current_app.config["ACCEPT_UNVERIFIED"],
         )
-    except DomainError:
+    except DomainError as exc:
         db.session.rollback()
-        # a revoked credential: reinstated with the verification of its reinstatement
-        return redirect(url_for("admin.credential_reinstate", credential_id=record.id))
+        if status == "active":
+            # a revoked credential: reinstated with the verification of its reinstatement
+            return redirect(url_for("admin.credential_reinstate", credential_id=record.id))
+        flash((exc.errors or {}).get("status", [exc.message])[0], "error")
+        return redirect(url_for("admin.credential", credential_id=record.id))
     db.session.commit()
     flash(f"{record.type} {STATUS_ACTIONS[status][1]}.", "success")
     return redirect(url_for("admin.credential", credential_id=record.id))
@@ -344,6 +347,9 @@ def credential_reinstate(credential_id):
     record = service.get(session=db.session, credential_id=credential_id)
     person = people_service.get(session=db.session, person_id=record.person_id)
     back = url_for("admin.credential", credential_id=record.id)
+    if record.status != "revoked":
+        flash(f"This {record.type} is not revoked: change its status on its page.", "error")
+        return redirect(back)
     title = f"Reinstate {record.type} of {person.name}"
     intro = (
         "This credential was revoked. Record how its reinstatement was verified with the "
@@ -377,6 +383,9 @@ def credential_reinstate(credential_id):
             db.session.commit()
         except DomainError as exc:
             db.session.rollback()
+            if exc.errors and "status" in exc.errors:
+                # on this form the status is the point: the verification is what is missing
+                exc.errors = {"verification": {"method": exc.errors.pop("status")}}
             form.fail(exc)
         else:
             flash(f"{record.type} reinstated.", "success")
