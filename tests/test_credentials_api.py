@@ -277,7 +277,10 @@ def test_patch_checks_dates_against_the_stored_record_and_honours_if_match(clien
 
     retype = client.patch(url, json={"type": "DABNM"}, headers=auth)
     assert retype.status_code == 422 and "type" in retype.json["errors"]["json"]
-    unverified = client.patch(url, json={"verification": None}, headers=auth)
+    # (a revoked credential keeps its verification until reinstated: clear it on another one)
+    other = add_credential(client, auth, tech, {**CNIM, "type": "DABNM", "issuer": "ABNM"})
+    other_url = f"{API}/credentials/{other.json['id']}"
+    unverified = client.patch(other_url, json={"verification": None}, headers=auth)
     assert unverified.json["verification"] is None and unverified.json["verified"] is False
     assert client.delete(url, headers=auth).status_code == 405
 
