@@ -294,6 +294,27 @@ def test_one_click_status_changes_and_reinstate(app, ui, network, status):
         assert db.session.query(Credential).count() == 5  # nothing was deleted
 
 
+def test_a_status_button_on_a_page_opened_before_a_change_changes_nothing(app, ui, network):
+    _, _, tech_id = network
+    with app.app_context():
+        credential = one(Credential, person_id=tech_id, type="CNIM")
+        credential_id, opened = credential.id, str(credential.version)
+    page = ui.get(f"/credentials/{credential_id}").get_data(as_text=True)
+    assert f'name="version" value="{opened}"' in page
+    # someone else suspends it meanwhile...
+    ui.post_form(f"/credentials/{credential_id}/status", {"status": "suspended", "version": opened})
+    # ...and the revoke button of the page opened before does nothing
+    late = ui.post_form(
+        f"/credentials/{credential_id}/status", {"status": "revoked", "version": opened}
+    )
+    assert late.status_code == 302
+    assert "Someone else changed this credential" in ui.get(late.headers["Location"]).get_data(
+        as_text=True
+    )
+    with app.app_context():
+        assert db.session.get(Credential, credential_id).status == "suspended"
+
+
 def test_a_revoked_credential_is_reinstated_with_a_verification_of_it(app, ui, network):
     _, _, tech_id = network
     with app.app_context():

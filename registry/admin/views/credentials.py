@@ -321,6 +321,11 @@ def credential_status(credential_id):
     if status not in STATUS_ACTIONS:
         flash("Choose suspend, revoke, entered in error or reinstate.", "error")
         return redirect(url_for("admin.credential", credential_id=record.id))
+    posted = request.form.get("version")
+    if posted is not None and posted != str(record.version):
+        # the page was opened before someone else changed the credential: show it as it is now
+        flash("Someone else changed this credential meanwhile; nothing was changed.", "error")
+        return redirect(url_for("admin.credential", credential_id=record.id))
     try:
         service.set_status(
             session=db.session,
