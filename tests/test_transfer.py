@@ -421,6 +421,29 @@ def test_cli_import_of_a_bad_file_prints_row_errors_and_fails(runner, tmp_path, 
         assert people_count() == 0
 
 
+def test_a_file_over_the_row_limit_is_refused_before_any_row_is_checked(
+    runner, tmp_path, app, monkeypatch
+):
+    from registry.transfer import csv_import
+
+    monkeypatch.setattr(csv_import, "MAX_ROWS", 3)
+    checked = []
+    monkeypatch.setattr(csv_import._PeopleImport, "add", lambda self, row: checked.append(row))
+    path = tmp_path / "people.csv"
+    header = "kind,given_name,family_name\n"
+    path.write_text(header + "technologist,Ana,Lopez\n" * 4, encoding="utf-8")
+    result = runner.invoke(args=["import", "people", str(path)])
+    assert result.exit_code == 1
+    assert (
+        "row 1: error: The file has more than 3 rows, the most one import takes: split it into "
+        "several files." in result.output
+    )
+    assert "refused: the file has problems; nothing was written" in result.output
+    assert checked == []  # no row was validated or looked up
+    with app.app_context():
+        assert people_count() == 0
+
+
 def test_cli_import_of_a_file_that_is_not_utf8_says_how_to_save_it(runner, tmp_path, app):
     path = tmp_path / "people.csv"
     path.write_bytes("kind,given_name,family_name\ntechnologist,José,Peña\n".encode("cp1252"))

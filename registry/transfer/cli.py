@@ -37,12 +37,12 @@ def _run_import(kind: str, file, dry_run: bool) -> None:
             click.echo(f"row {row}: {name}: {message}", err=True)
     count = len(report.rows)
     if not report.ok:
-        click.echo(
-            f"refused: {len(report.bad_rows)} of {count} rows have errors"
-            + (" (and the file has problems)" if report.file_errors else "")
-            + "; nothing was written",
-            err=True,
+        problems = (
+            [f"{len(report.bad_rows)} of {count} rows have errors"] if report.bad_rows else []
         )
+        if report.file_errors:
+            problems.append("the file has problems")
+        click.echo(f"refused: {' and '.join(problems)}; nothing was written", err=True)
         raise click.exceptions.Exit(1)
     if dry_run:
         click.echo(f"dry run: all {count} rows are valid; nothing was written")

@@ -149,8 +149,13 @@ def import_csv(*, session, kind: str, text: str, dry_run: bool) -> ImportReport:
         if not any(cell.strip() for cell in cells):
             continue
         if len(report.rows) >= MAX_ROWS:
-            report.file_errors.append(f"More than {MAX_ROWS} rows: split the file.")
-            break
+            # refused before any row is checked: nothing in it would be imported anyway
+            report.file_errors.append(
+                f"The file has more than {MAX_ROWS:,} rows, the most one import takes: "
+                "split it into several files."
+            )
+            report.rows.clear()
+            return report
         row = ImportRow(number=index, values=_row_values(header, cells))
         stray = _stray_cell_problem(header, cells)
         if stray:
