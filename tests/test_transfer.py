@@ -196,6 +196,38 @@ def test_credentials_name_their_holder_and_carry_verification(session):
     assert bls.verified is False and bls.status == "active"
 
 
+@pytest.mark.parametrize("holders", [3, 30])
+def test_a_credential_import_reads_people_and_types_once_not_per_row(session, holders):
+    from sqlalchemy import event
+
+    for n in range(holders):
+        factories.person(external_id=f"HR-{n}")
+    session.commit()
+    text = _credentials_file(
+        *(
+            f"HR-{n},,{t},,,,2024-01-01,2028-12-31,,,,,"
+            for n in range(holders)
+            for t in ("CNIM", "BLS")
+        )
+    )
+    reads = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany):
+        flat = " ".join(statement.split()).lower()
+        if flat.startswith("select") and ("from people" in flat or "from credential_types" in flat):
+            reads.append(flat)
+
+    engine = session.get_bind()
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        report = import_csv(session=session, kind="credentials", text=text, dry_run=True)
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert report.ok, report.errors()
+    # the types, and the people named (with the credentials they hold): as many for 60 rows as 6
+    assert len(reads) <= 3, reads
+
+
 def test_credential_rows_report_every_problem(session):
     factories.person(external_id="HR-1", npi="1234567893")
     factories.person("physician", "Omar", "Haddad", external_id="HR-2")

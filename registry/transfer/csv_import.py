@@ -18,7 +18,7 @@ from marshmallow import ValidationError
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
-from registry.credentials.models import Credential
+from registry.credentials.models import Credential, CredentialType
 from registry.errors import DomainError
 from registry.people import service as people_service
 from registry.people.models import Person
@@ -338,6 +338,8 @@ class _CredentialImport(_RowImport):
         super().__init__(session)
         self.on_file: dict[tuple, str] = {}
         self.first_row: dict[tuple, int] = {}
+        self.holders: dict[str, dict[str, Person]] = {"person_external_id": {}, "person_npi": {}}
+        self.types: list[CredentialType] = []
 
     def make_schema(self):
         from schemas.credentials import CredentialSchema
@@ -345,12 +347,24 @@ class _CredentialImport(_RowImport):
         return CredentialSchema()
 
     def prepare(self, rows):
-        """The credentials held by everyone the file names, in one query, so a row that repeats
-        one is refused (alerts would go out twice) without a query per row."""
+        """Everyone the file names, the credential types and the credentials those people hold,
+        a query each, so that no row costs a query of its own: a row that repeats a credential
+        on file is refused (alerts would go out twice), and the service finds the person and
+        the type it checks in the session (the records are held here, because the session
+        holds them only while something else does)."""
+        self.types = list(self.session.scalars(select(CredentialType)))
         external_ids = {row.values.get("person_external_id") for row in rows} - {None, ""}
         npis = {row.values.get("person_npi") for row in rows} - {None, ""}
         if not external_ids and not npis:
             return
+        named = self.session.scalars(
+            select(Person).where(or_(Person.external_id.in_(external_ids), Person.npi.in_(npis)))
+        )
+        for person in named:
+            if person.external_id:
+                self.holders["person_external_id"][person.external_id] = person
+            if person.npi:
+                self.holders["person_npi"][person.npi] = person
         stmt = (
             select(
                 Credential.id,
@@ -397,13 +411,11 @@ class _CredentialImport(_RowImport):
             row.errors["person_external_id"] = "Give person_external_id or person_npi."
             return None
         found = {}
-        for name, column, value in (
-            ("person_external_id", Person.external_id, external_id),
-            ("person_npi", Person.npi, npi),
-        ):
+        for name, value in (("person_external_id", external_id), ("person_npi", npi)):
             if value:
-                found[name] = self.session.scalar(select(Person.id).where(column == value))
-                if found[name] is None:
+                holder = self.holders[name].get(value)
+                found[name] = holder.id if holder is not None else None
+                if holder is None:
                     row.errors[name] = f"No person with {name.removeprefix('person_')} {value}."
         if row.errors.keys() & set(PERSON_KEYS):
             return None
