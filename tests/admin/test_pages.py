@@ -106,6 +106,24 @@ def test_people_come_in_pages_of_fifty(app, ui):
     assert beyond == [] and "51 people" in html and "Nobody matches." in html
 
 
+def test_supervision_agreements_come_in_pages_of_fifty(app, ui):
+    with app.app_context():
+        where = factories.facility()
+        for number in range(51):
+            doc = factories.person("physician", "Doc", f"N{number:02d}")
+            factories.agreement(where, doc)
+        db.session.commit()
+
+    def rows(number):
+        html = ui.get(f"/agreements?page={number}").get_data(as_text=True)
+        return re.findall(r'data-label="Physician"><a href="/people/[^"]+">([^<]+)</a>', html), html
+
+    first, html = rows(1)
+    assert len(first) == 50 and "Page 1 of 2 (51 in all)" in html
+    second, _ = rows(2)
+    assert len(second) == 1 and second[0] not in first
+
+
 def test_a_persons_page_shows_the_whole_file(app, ui, network, frozen_clock):
     where_id, doc_id, tech_id = network
     html = ui.get(f"/people/{tech_id}").get_data(as_text=True)

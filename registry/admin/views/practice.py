@@ -5,6 +5,7 @@ from sqlalchemy import select
 
 from registry.admin.blueprint import bp
 from registry.admin.forms import Form
+from registry.admin.paging import page_number, page_of
 from registry.agreements import service as agreements_service
 from registry.agreements.models import MODES
 from registry.credentials.models import Modality
@@ -169,13 +170,17 @@ def _agreement_choices(facility_id: str | None, listed: list[str]):
 
 @bp.get("/agreements")
 def agreements():
-    """Every supervision agreement, by facility."""
+    """Every supervision agreement, a page at a time (a network has hundreds)."""
     from registry.admin.person_file import facility_names, people_names
 
-    records = list(db.session.scalars(agreements_service.list_statement()))
+    page = page_of(
+        db.session, agreements_service.list_statement(), page_number(request.args.get("page"))
+    )
+    records = page.items
     return render_template(
         "admin/agreements/list.html",
         section="facilities",
+        page=page,
         agreements=records,
         facility_names=facility_names(db.session, {a.facility_id for a in records}),
         people_names=people_names(db.session, {a.physician_id for a in records}),
