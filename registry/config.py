@@ -156,3 +156,13 @@ def ensure_secret_key(config: dict) -> None:
         path.touch(mode=0o600)
         path.write_text(secrets.token_urlsafe(48))
     config["SECRET_KEY"] = path.read_text().strip()
+
+
+def accepts_unverified() -> bool:
+    """The qualification policy's ``ACCEPT_UNVERIFIED``, read as the app reads it (the app's
+    configuration inside an app, the environment outside one): whether unverified credentials
+    count. Services that apply the rule ask here rather than take it from each caller."""
+    from flask import current_app, has_app_context
+
+    config = current_app.config if has_app_context() else from_environment()
+    return bool(config["ACCEPT_UNVERIFIED"])

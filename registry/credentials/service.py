@@ -6,6 +6,7 @@ from datetime import date
 from marshmallow import ValidationError
 from sqlalchemy import select
 
+from registry.config import accepts_unverified
 from registry.credentials.models import (
     CREDENTIAL_STATUSES,
     Credential,
@@ -58,19 +59,17 @@ def create(*, session, person_id: str, data: dict) -> Credential:
     return credential
 
 
-def update(
-    *, session, credential: Credential, data: dict, accept_unverified: bool = False
-) -> Credential:
+def update(*, session, credential: Credential, data: dict) -> Credential:
     """Apply a partial update (dates are checked against the stored values too).
 
     A verification vouches for the dates and jurisdiction it saw: a change that could make a
     verified credential count where it did not (a later or no expiry, an earlier or no issue
     date, another jurisdiction) must bring its own verification, unless the policy
-    (``accept_unverified``) counts unverified credentials anyway. Otherwise the credential
+    (``ACCEPT_UNVERIFIED``) counts unverified credentials anyway. Otherwise the credential
     would go on qualifying on a verification of other facts.
     """
     values = dict(data)
-    if not accept_unverified:
+    if not accepts_unverified():
         _keep_revoked_until_reverified(credential, values)
         _require_verification_of_wider_facts(credential, values)
     _check_order(values, credential, "issued_on", "expires_on")
@@ -125,18 +124,17 @@ def renew(
     issued_on=None,
     number=None,
     verification=None,
-    accept_unverified: bool = False,
 ) -> Credential:
     """Renew a credential in place (the audit trail keeps the previous dates), with the
     verification of the renewal.
 
     The old verification vouched for the old dates only, and an unverified credential does not
-    qualify (unless the policy, ``accept_unverified``, says it does): recorded without one, a
+    qualify (unless the policy, ``ACCEPT_UNVERIFIED``, says it does): recorded without one, a
     renewal would stop a still-valid credential from qualifying. So a renewal is recorded once
     it is verified; until then the current, verified term stays in force (and its expiry alerts
     keep coming).
     """
-    if (verification is None or _on_file(credential, verification)) and not accept_unverified:
+    if (verification is None or _on_file(credential, verification)) and not accepts_unverified():
         raise InvalidData(
             {
                 "verification": {
@@ -155,16 +153,14 @@ def renew(
     return update(session=session, credential=credential, data=values)
 
 
-def set_status(
-    *, session, credential: Credential, status: str, accept_unverified: bool = False
-) -> Credential:
+def set_status(*, session, credential: Credential, status: str) -> Credential:
     """Suspend, revoke, reactivate or mark a credential entered in error (never deleted).
 
     A revoked credential is reinstated only with a new verification (``update`` with the
     status and the verification), unless the policy counts unverified credentials."""
     if status not in CREDENTIAL_STATUSES:
         raise InvalidData({"status": [f"Must be one of: {', '.join(CREDENTIAL_STATUSES)}."]})
-    if not accept_unverified:
+    if not accepts_unverified():
         _keep_revoked_until_reverified(credential, {"status": status})
     credential.status = status
     session.flush()

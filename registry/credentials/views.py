@@ -1,6 +1,5 @@
 """REST endpoints: the credential type catalogue, modalities, and the credentials people hold."""
 
-from flask import current_app
 from flask.views import MethodView
 
 from registry.api import (
@@ -155,7 +154,6 @@ class CredentialById(MethodView):
             session=db.session,
             credential=credential,
             data=data,
-            accept_unverified=current_app.config["ACCEPT_UNVERIFIED"],
         )
         db.session.commit()
         set_etag(credential)

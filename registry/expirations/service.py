@@ -32,7 +32,7 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from registry import clock
 from registry.agreements.models import SupervisionAgreement
-from registry.config import from_environment
+from registry.config import accepts_unverified, from_environment
 from registry.credentials.models import Credential, CredentialType
 from registry.facilities.models import Appointment, Facility
 from registry.people.models import PERSON_KINDS, Person
@@ -328,18 +328,12 @@ def _item_columns(item_type: str, *, item_id, person_id, expires_on, facility=No
     ]
 
 
-def _accepts_unverified() -> bool:
-    """The qualification policy's ``ACCEPT_UNVERIFIED``, read as the app reads it."""
-    config = current_app.config if has_app_context() else from_environment()
-    return bool(config["ACCEPT_UNVERIFIED"])
-
-
 def _credentials_statement(window: _Window, person_kind: str | None, facility_id: str | None):
     # a credential is renewed (no longer lapsing) by a later one of the same type and place that
     # would qualify: active and, unless the policy accepts unverified ones, verified
     newer = aliased(Credential)
     counts = [newer.status == "active"]
-    if not _accepts_unverified():
+    if not accepts_unverified():
         counts += [newer.verification_method.is_not(None), newer.verified_on.is_not(None)]
     renewed = exists().where(
         newer.person_id == Credential.person_id,

@@ -1,6 +1,6 @@
 """Credentials: add, edit (with verification), renew, and suspend / revoke / mark in error."""
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from registry.admin.blueprint import bp
@@ -217,7 +217,6 @@ def credential_edit(credential_id):
                 session=db.session,
                 credential=record,
                 data=data,
-                accept_unverified=current_app.config["ACCEPT_UNVERIFIED"],
             )
             db.session.commit()
         except DomainError as exc:
@@ -291,7 +290,6 @@ def credential_renew(credential_id):
                 issued_on=data.get("issued_on"),
                 number=data.get("number"),
                 verification=data.get("verification"),
-                accept_unverified=current_app.config["ACCEPT_UNVERIFIED"],
             )
             db.session.commit()
         except DomainError as exc:
@@ -331,7 +329,6 @@ def credential_status(credential_id):
             session=db.session,
             credential=record,
             status=status,
-            accept_unverified=current_app.config["ACCEPT_UNVERIFIED"],
         )
     except DomainError as exc:
         db.session.rollback()
@@ -383,7 +380,6 @@ def credential_reinstate(credential_id):
                 session=db.session,
                 credential=record,
                 data=change,
-                accept_unverified=current_app.config["ACCEPT_UNVERIFIED"],
             )
             db.session.commit()
         except DomainError as exc:
