@@ -158,11 +158,20 @@ def ensure_secret_key(config: dict) -> None:
     config["SECRET_KEY"] = path.read_text().strip()
 
 
-def accepts_unverified() -> bool:
-    """The qualification policy's ``ACCEPT_UNVERIFIED``, read as the app reads it (the app's
-    configuration inside an app, the environment outside one): whether unverified credentials
-    count. Services that apply the rule ask here rather than take it from each caller."""
+def _in_force() -> dict:
+    """The settings as the app reads them: the app's configuration inside an app, the
+    environment outside one."""
     from flask import current_app, has_app_context
 
-    config = current_app.config if has_app_context() else from_environment()
-    return bool(config["ACCEPT_UNVERIFIED"])
+    return current_app.config if has_app_context() else from_environment()
+
+
+def accepts_unverified() -> bool:
+    """The qualification policy's ``ACCEPT_UNVERIFIED``: whether unverified credentials count.
+    Services that apply the rule ask here rather than take it from each caller."""
+    return bool(_in_force()["ACCEPT_UNVERIFIED"])
+
+
+def registry_timezone() -> str:
+    """``REGISTRY_TIMEZONE``: the zone whose calendar the coordinators' dates are in."""
+    return _in_force()["REGISTRY_TIMEZONE"]

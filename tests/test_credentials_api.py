@@ -335,7 +335,9 @@ def test_a_verified_credential_widened_by_patch_needs_a_verification_of_it(clien
     assert later.status_code == 200 and later.json["verified"] is False
 
 
-def test_a_revoked_credential_is_reinstated_only_with_a_new_verification(client, auth):
+def test_a_revoked_credential_is_reinstated_only_with_a_new_verification(
+    client, auth, frozen_clock
+):
     tech = new_person(client, auth)
     created = add_credential(client, auth, tech, CNIM)
     url = f"{API}/credentials/{created.json['id']}"
@@ -357,7 +359,19 @@ def test_a_revoked_credential_is_reinstated_only_with_a_new_verification(client,
     )
     assert echoed.status_code == 422
     assert client.get(url, headers=auth).json["status"] == "revoked"
-    again = {**VERIFICATION, "verified_on": "2026-11-20"}
+    # a new verification made before the revocation (27 November) does not vouch after it
+    before = {**VERIFICATION, "verified_on": "2026-11-20", "verified_by": "Someone else"}
+    early = client.patch(url, json={"status": "active", "verification": before}, headers=auth)
+    assert early.status_code == 422
+    assert early.json["errors"] == {
+        "verification": {
+            "verified_on": [
+                "A reinstatement needs a verification made on or after 2026-11-27, when the "
+                "credential was revoked."
+            ]
+        }
+    }
+    again = {**VERIFICATION, "verified_on": "2026-11-27"}
     ok = client.patch(url, json={"status": "active", "verification": again}, headers=auth)
     assert ok.status_code == 200 and ok.json["status"] == "active" and ok.json["verified"]
     # a suspension is the registry's own hold: lifting it needs no new verification
@@ -496,7 +510,7 @@ def test_renewal_updates_the_same_record_once_it_is_verified(app_context, client
         credential=cnim,
         expires_on=date(2031, 12, 31),
         number="CNIM-2",
-        verification={"method": "document", "verified_on": date(2027, 1, 3)},
+        verification={"method": "document", "verified_on": date(2026, 11, 20)},
     )
     db.session.commit()
     assert cnim.verified is True and cnim.number == "CNIM-2"
@@ -520,3 +534,75 @@ def test_set_status_refuses_unknown_statuses(app_context):
     assert "status" in caught.value.errors
     service.set_status(session=db.session, credential=cnim, status="entered_in_error")
     assert cnim.status == "entered_in_error"
+
+
+def test_a_revoked_credentials_verification_does_not_vouch_for_a_new_record(
+    app, client, auth, frozen_clock
+):
+    tech = new_person(client, auth)
+    revoked = add_credential(client, auth, tech, CNIM).json["id"]
+    url = f"{API}/credentials/{revoked}"
+    assert client.patch(url, json={"status": "revoked"}, headers=auth).status_code == 200
+    before = credential_count(app)
+    # entered again with the verification on file, or with the same number and a verification
+    # from before the revocation (27 November): refused, nothing written
+    reentered = [
+        (CNIM, "the verification of"),
+        ({**CNIM, "verification": {**VERIFICATION, "verified_by": "Other"}}, "dated before"),
+        ({**CNIM, "number": " cnim-1001"}, "the verification of"),
+        (
+            {**CNIM, "number": "CNIM-1001 ", "verification": {**VERIFICATION, "source": None}},
+            "dated",
+        ),
+    ]
+    for body, problem in reentered:
+        refused = add_credential(client, auth, tech, body)
+        assert refused.status_code == 422, body
+        (message,) = refused.json["errors"]["verification"]["verified_on"]
+        assert message.startswith(f"This is {problem}") and f"(credential {revoked})" in message
+        assert message.endswith("made on or after 2026-11-27, or reinstate that credential.")
+    assert credential_count(app) == before
+    # another credential of the type may not borrow the revoked one's verification either
+    fresh = {**VERIFICATION, "verified_on": "2026-11-27"}
+    other = add_credential(client, auth, tech, {**CNIM, "number": "CNIM-2", "verification": fresh})
+    assert other.status_code == 201
+    borrowed = client.patch(
+        f"{API}/credentials/{other.json['id']}", json={"verification": VERIFICATION}, headers=auth
+    )
+    assert borrowed.status_code == 422 and list(borrowed.json["errors"]) == ["verification"]
+    # another number verified before the revocation is another certificate; a verification
+    # made since the revocation vouches for the number again; another person's are their own
+    elsewhere = {**CNIM, "number": "CNIM-3", "verification": {**VERIFICATION, "verified_by": "X"}}
+    assert add_credential(client, auth, tech, elsewhere).status_code == 201
+    assert add_credential(client, auth, tech, {**CNIM, "verification": fresh}).status_code == 201
+    assert add_credential(client, auth, new_person(client, auth), CNIM).status_code == 201
+
+
+def test_where_unverified_credentials_count_a_revoked_ones_verification_may_be_reused(
+    app, client, auth, monkeypatch
+):
+    monkeypatch.setitem(app.config, "ACCEPT_UNVERIFIED", True)
+    tech = new_person(client, auth)
+    revoked = add_credential(client, auth, tech, CNIM).json["id"]
+    client.patch(f"{API}/credentials/{revoked}", json={"status": "revoked"}, headers=auth)
+    assert add_credential(client, auth, tech, CNIM).status_code == 201
+
+
+def test_a_verification_cannot_be_dated_after_tomorrow(app, client, auth, frozen_clock):
+    tech = new_person(client, auth)
+    # 27 November in the registry's zone: a coordinator a day ahead may say the 28th
+    tomorrow = {**CNIM, "verification": {**VERIFICATION, "verified_on": "2026-11-28"}}
+    created = add_credential(client, auth, tech, tomorrow)
+    assert created.status_code == 201
+    before = credential_count(app)
+    later = {**VERIFICATION, "verified_on": "2026-11-29"}
+    refused = add_credential(client, auth, tech, {**CNIM, "number": "C-2", "verification": later})
+    assert refused.status_code == 422
+    assert refused.json["errors"] == {
+        "verification": {"verified_on": ["A verification cannot be dated after 2026-11-28."]}
+    }
+    url = f"{API}/credentials/{created.json['id']}"
+    patched = client.patch(url, json={"verification": later}, headers=auth)
+    assert patched.status_code == 422 and list(patched.json["errors"]) == ["verification"]
+    assert credential_count(app) == before
+    assert client.get(url, headers=auth).json["verification"]["verified_on"] == "2026-11-28"

@@ -368,6 +368,29 @@ def test_a_credential_row_already_on_file_is_refused(session):
     assert session.query(Credential).count() == 2
 
 
+def test_a_credential_row_may_not_carry_a_revoked_credentials_verification(session, frozen_clock):
+    tech = factories.person(external_id="HR-1")
+    revoked = factories.credential(tech, "CNIM", number="C-1", status="revoked")
+    session.commit()
+    text = _credentials_file(
+        # the revoked record's verification (factories.VERIFIED), under the same number
+        "HR-1,,CNIM,C-1,,,2023-01-01,2028-12-31,,primary_source,2024-01-05,credentialing,"
+        "https://abret.org/verify",
+        # the same number verified again since the revocation (27 November): fine
+        "HR-1,,CNIM,C-1,,,2023-01-01,2029-12-31,,primary_source,2026-11-27,Dana,",
+    )
+    report = import_csv(session=session, kind="credentials", text=text, dry_run=False)
+    assert report.errors() == [
+        {
+            "row": 2,
+            "verified_on": f"This is the verification of CNIM C-1 (credential {revoked.id}), "
+            "which is revoked: give a verification made on or after 2026-11-27, or reinstate "
+            "that credential.",
+        }
+    ]
+    assert session.query(Credential).count() == 1
+
+
 def test_reimporting_a_file_is_refused_with_one_lookup_for_the_whole_file(session, app):
     for index in range(1, 6):
         factories.person(given=f"P{index}", external_id=f"HR-{index}")

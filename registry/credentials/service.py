@@ -1,12 +1,14 @@
 """Credentials people hold, and the catalogue of credential types and modalities."""
 
 from calendar import monthrange
-from datetime import date
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 from marshmallow import ValidationError
 from sqlalchemy import select
 
-from registry.config import accepts_unverified
+from registry import clock
+from registry.config import accepts_unverified, registry_timezone
 from registry.credentials.models import (
     CREDENTIAL_STATUSES,
     Credential,
@@ -18,7 +20,7 @@ from registry.ids import find
 from registry.people import service as people
 from schemas.base import require_order
 
-_VERIFICATION_COLUMNS = {
+VERIFICATION_COLUMNS = {
     "method": "verification_method",
     "verified_on": "verified_on",
     "verified_by": "verified_by",
@@ -34,8 +36,11 @@ def get(*, session, credential_id: str) -> Credential:
     return found
 
 
-def create(*, session, person_id: str, data: dict) -> Credential:
-    """Record a credential a person holds (the person must exist; the type must apply to them)."""
+def create(*, session, person_id: str, data: dict, revoked=None) -> Credential:
+    """Record a credential a person holds (the person must exist; the type must apply to them).
+
+    ``revoked``: the person's revoked credentials of this type, when the caller already holds
+    them (the CSV import reads them once per file); otherwise they are read here."""
     person = people.get(session=session, person_id=person_id)
     values = dict(data)
     credential_type = _known_type(session, values.get("type"))
@@ -49,6 +54,9 @@ def create(*, session, person_id: str, data: dict) -> Credential:
             }
         )
     _check_jurisdiction(values.get("jurisdiction"), credential_type)
+    _check_verification(
+        session, values, person_id=person.id, type_code=credential_type.code, revoked=revoked
+    )
     if "expires_on" not in values:
         # omitted: the type's default term from issued_on (an explicit null never expires)
         values["expires_on"] = _default_expiry(credential_type, values.get("issued_on"))
@@ -72,6 +80,14 @@ def update(*, session, credential: Credential, data: dict) -> Credential:
     if not accepts_unverified():
         _keep_revoked_until_reverified(credential, values)
         _require_verification_of_wider_facts(credential, values)
+    if _brings_new_verification(credential, values):
+        _check_verification(
+            session,
+            {"number": credential.number, **values},
+            person_id=credential.person_id,
+            type_code=credential.type,
+            exclude_id=credential.id,
+        )
     _check_order(values, credential, "issued_on", "expires_on")
     jurisdiction = values.get("jurisdiction", credential.jurisdiction)
     _check_jurisdiction(jurisdiction, _known_type(session, credential.type))
@@ -278,6 +294,69 @@ REINSTATE_WITH_NEW_VERIFICATION = (
 )
 
 
+def _check_verification(
+    session, values: dict, *, person_id: str, type_code: str, exclude_id=None, revoked=None
+) -> None:
+    """A verification given for a credential is dated no later than tomorrow in the registry's
+    zone (a coordinator a day ahead of it is still right), and is not a revoked credential's.
+
+    Revocation means the issuer took the credential back, so what vouched for it before does
+    not vouch for a new record of it either: a new record (or a changed verification) of the
+    same person's same type may not carry a revoked credential's verification, nor, for the
+    same credential number, one dated before the revocation. Without that, re-entering a
+    revoked credential with the verification on file would count where reinstating it would
+    not. When the policy counts unverified credentials, a reinstatement asks for no
+    verification, and neither does a new record of a revoked credential: only the date rule
+    applies."""
+    given = values.get("verification")
+    if not given or not given.get("verified_on"):
+        return
+    latest = clock.today(registry_timezone()) + timedelta(days=1)
+    if given["verified_on"] > latest:
+        raise InvalidData(
+            {"verification": {"verified_on": [f"A verification cannot be dated after {latest}."]}}
+        )
+    if accepts_unverified():
+        return
+    if revoked is None:
+        revoked = session.scalars(
+            select(Credential).where(
+                Credential.person_id == person_id,
+                Credential.type == type_code,
+                Credential.status == "revoked",
+            )
+        )
+    number = _plain(values.get("number"))
+    for other in revoked:
+        if other.id == exclude_id:
+            continue
+        since = _revoked_by(other)
+        if _on_file(other, given):
+            problem = "the verification of"
+        elif number and number == _plain(other.number) and given["verified_on"] < since:
+            problem = "dated before the revocation of"
+        else:
+            continue
+        message = (
+            f"This is {problem} {' '.join(filter(None, (other.type, other.number)))} "
+            f"(credential {other.id}), "
+            f"which is revoked: give a verification made on or after {since}, or reinstate "
+            "that credential."
+        )
+        raise InvalidData({"verification": {"verified_on": [message]}})
+
+
+def _plain(number: str | None) -> str:
+    """A credential number as compared: case and surrounding blanks do not count."""
+    return (number or "").strip().casefold()
+
+
+def _revoked_by(credential: Credential) -> date:
+    """The registry-zone date by which a revoked credential was revoked: its last change (a
+    revoked credential changes only in what neither widens nor re-verifies it)."""
+    return credential.updated_at.astimezone(ZoneInfo(registry_timezone())).date()
+
+
 def _keep_revoked_until_reverified(credential: Credential, values: dict) -> None:
     """The issuer took a revoked credential back, so the verification on file no longer vouches
     for it. Its only way out is a reinstatement (status ``active``) with a new verification;
@@ -290,6 +369,18 @@ def _keep_revoked_until_reverified(credential: Credential, values: dict) -> None
         given = values.get("verification")
         if given is None or _on_file(credential, given):
             raise InvalidData({"status": [REINSTATE_WITH_NEW_VERIFICATION]})
+        since = _revoked_by(credential)
+        if given.get("verified_on") and given["verified_on"] < since:
+            raise InvalidData(
+                {
+                    "verification": {
+                        "verified_on": [
+                            f"A reinstatement needs a verification made on or after {since}, "
+                            "when the credential was revoked."
+                        ]
+                    }
+                }
+            )
     elif status != "revoked":
         raise InvalidData({"status": [REVOKED_STAYS]})
     elif "verification" in values and (
@@ -329,13 +420,13 @@ def _brings_new_verification(credential: Credential, values: dict) -> bool:
     return values["verification"] is None or not _on_file(credential, values["verification"])
 
 
-def _on_file(credential: Credential, verification: dict) -> bool:
-    """Whether a verification is the one the credential already has (blank = absent)."""
-
-    def key(given: dict | None) -> tuple:
-        return tuple((given or {}).get(name) or None for name in _VERIFICATION_COLUMNS)
-
-    return key(verification) == key(credential.verification)
+def _on_file(credential, verification: dict) -> bool:
+    """Whether a verification is the one the credential (a record, or a row with its columns)
+    already has (blank = absent)."""
+    given = tuple((verification or {}).get(name) or None for name in VERIFICATION_COLUMNS)
+    if credential.verification_method is None:
+        return given == (None,) * len(VERIFICATION_COLUMNS)
+    return given == tuple(getattr(credential, c) or None for c in VERIFICATION_COLUMNS.values())
 
 
 def _later_end(new: date | None, old: date | None) -> bool:
@@ -357,7 +448,7 @@ def _flatten_verification(values: dict) -> None:
     if "verification" not in values:
         return
     verification = values.pop("verification") or {}
-    for key, column in _VERIFICATION_COLUMNS.items():
+    for key, column in VERIFICATION_COLUMNS.items():
         values[column] = verification.get(key)
 
 

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import current_app, has_app_context
 from sqlalchemy import (
     Date,
     Integer,
@@ -32,7 +31,7 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from registry import clock
 from registry.agreements.models import SupervisionAgreement
-from registry.config import accepts_unverified, from_environment
+from registry.config import accepts_unverified, registry_timezone
 from registry.credentials.models import Credential, CredentialType
 from registry.facilities.models import Appointment, Facility
 from registry.people.models import PERSON_KINDS, Person
@@ -47,12 +46,7 @@ AGREEMENT_TYPE = "supervision_agreement"
 
 def organisation_timezone(timezone: str | None = None) -> str:
     """The zone given, else the organisation's: ``REGISTRY_TIMEZONE`` from the configuration."""
-    if timezone:
-        return timezone
-    if has_app_context():
-        return current_app.config["REGISTRY_TIMEZONE"]
-    # outside an app (a script, a shell): the same setting, read the same way the app reads it
-    return from_environment()["REGISTRY_TIMEZONE"]
+    return timezone or registry_timezone()
 
 
 def local_date(today: date | datetime, timezone: str) -> date:

@@ -146,6 +146,38 @@ def test_add_a_verified_credential(app, ui, network):
     assert "CLTM-77" in page
 
 
+def test_a_revoked_credential_entered_again_asks_for_a_verification_since(
+    app, ui, network, frozen_clock
+):
+    _, _, tech_id = network
+    with app.app_context():
+        revoked = one(Credential, person_id=tech_id, type="CNIM")
+        revoked.status, revoked.number = "revoked", "CNIM-9"
+        db.session.commit()
+        revoked_id, number = revoked.id, revoked.number
+        count = db.session.query(Credential).count()
+    form = {
+        "type": "CNIM",
+        "number": number,
+        "issued_on": "2025-01-01",
+        "expires_on": "2029-12-31",
+        "verification_method": "primary_source",
+        "verified_on": "2024-01-05",  # before the revocation (today, 27 November)
+        "verified_by": "Dana",
+    }
+    page = ui.post_form(f"/people/{tech_id}/credentials/new", form)
+    assert page.status_code == 422
+    shown = field_error(page.get_data(as_text=True), "verified_on")
+    assert f"(credential {revoked_id}), which is revoked" in shown
+    assert "made on or after 2026-11-27" in shown
+    with app.app_context():
+        assert db.session.query(Credential).count() == count
+    added = ui.post_form(
+        f"/people/{tech_id}/credentials/new", {**form, "verified_on": "2026-11-27"}
+    )
+    assert added.status_code == 302
+
+
 @pytest.mark.parametrize(
     ("type_", "expires", "stored"),
     [
@@ -315,7 +347,9 @@ def test_a_status_button_on_a_page_opened_before_a_change_changes_nothing(app, u
         assert db.session.get(Credential, credential_id).status == "suspended"
 
 
-def test_a_revoked_credential_is_reinstated_with_a_verification_of_it(app, ui, network):
+def test_a_revoked_credential_is_reinstated_with_a_verification_of_it(
+    app, ui, network, frozen_clock
+):
     _, _, tech_id = network
     with app.app_context():
         credential_id = one(Credential, person_id=tech_id, type="CNIM").id
@@ -350,13 +384,20 @@ def test_a_revoked_credential_is_reinstated_with_a_verification_of_it(app, ui, n
         assert page.status_code == 422
         shown = field_error(page.get_data(as_text=True), "verification_method")
         assert "the one on file predates the revocation" in shown
-    reinstated = ui.post_form(
+    # revoked today (27 November): a verification from before then vouches for nothing after it
+    early = ui.post_form(
         f"/credentials/{credential_id}/reinstate", {**on_file, "verified_on": "2026-11-20"}
+    )
+    assert early.status_code == 422
+    shown = field_error(early.get_data(as_text=True), "verified_on")
+    assert "made on or after 2026-11-27" in shown
+    reinstated = ui.post_form(
+        f"/credentials/{credential_id}/reinstate", {**on_file, "verified_on": "2026-11-27"}
     )
     assert reinstated.status_code == 302
     with app.app_context():
         credential = db.session.get(Credential, credential_id)
-        assert (credential.status, credential.verified_on) == ("active", date(2026, 11, 20))
+        assert (credential.status, credential.verified_on) == ("active", date(2026, 11, 27))
 
 
 def test_edit_a_credential_records_its_verification(app, ui, network):
