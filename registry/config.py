@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 SQLITE_SYNCHRONOUS_MODES = ("NORMAL", "FULL")
+CHECK_COMMIT_MODES = ("durable", "asynchronous")
 MAIL_BACKENDS = ("smtp", "file", "console")
 
 
@@ -135,6 +136,9 @@ def from_environment() -> dict:
         "SQLITE_SYNCHRONOUS": _choice(
             env, "SQLITE_SYNCHRONOUS", "NORMAL", SQLITE_SYNCHRONOUS_MODES
         ),
+        # asynchronous: on PostgreSQL a plain check's stored record does not wait for the disk
+        # (a server crash may lose the last fraction of a second of them; never bookings)
+        "CHECK_COMMIT": _choice(env, "CHECK_COMMIT", "durable", CHECK_COMMIT_MODES, case=str.lower),
         "SESSION_COOKIE_SECURE": _bool(env, "SESSION_COOKIE_SECURE", False),
         # a UI sign-in lasts this long at most (a working day), then the user signs in again
         "SESSION_LIFETIME_HOURS": _number(env, "SESSION_LIFETIME_HOURS", "12", float, minimum=0.1),

@@ -145,16 +145,18 @@ class PreparedQuery:
         self._by_dialect: dict[tuple[str, str], tuple] = {}
 
     @classmethod
-    def insert_into(cls, table) -> "PreparedQuery":
+    def insert_into(cls, table, *, returning: str = "") -> "PreparedQuery":
         """A plain INSERT of one row into ``table``: every column, bound by its name and typed
-        by it (run it with a value for each column)."""
+        by it (run it with a value for each column); ``returning``: SQL of a RETURNING list,
+        evaluated for the row (its value is not read)."""
         for name in (table.name, *(column.name for column in table.c)):
             if not name.isidentifier():
                 raise ValueError(f"insert_into writes plain names only, not {name!r}")
         names = ", ".join(f'"{column.name}"' for column in table.c)  # quoted: "case", "before"
         values = ", ".join(f":{column.name}" for column in table.c)
+        tail = f" RETURNING {returning}" if returning else ""
         return cls(
-            f'INSERT INTO "{table.name}" ({names}) VALUES ({values})',
+            f'INSERT INTO "{table.name}" ({names}) VALUES ({values}){tail}',
             binds=[bindparam(column.name, type_=column.type) for column in table.c],
         )
 

@@ -89,12 +89,23 @@ def _load(session, *, case_data: dict, candidates, params, role, policy):
 
 
 _STORE_CHECK = PreparedQuery.insert_into(QualificationCheck.__table__)
+# CHECK_COMMIT=asynchronous on PostgreSQL: the same insert, which also sets this transaction's
+# synchronous_commit off (its COMMIT answers before the WAL reaches the disk), in the same round
+# trip (a SET LOCAL of its own costs one more)
+_STORE_CHECK_NOT_WAITING = PreparedQuery.insert_into(
+    QualificationCheck.__table__,
+    returning="set_config('synchronous_commit', 'off', true)",
+)
 
 
-def _record(session, *, person_id, role, case_data, decision, asked_by, purpose):
+def _record(
+    session, *, person_id, role, case_data, decision, asked_by, purpose, wait_for_disk=True
+):
     """Store the question and its answer (a plain insert: stored checks are never edited).
 
     Returns the check as a QualificationCheck that is not in the session (nothing to flush).
+    ``wait_for_disk=False``: on PostgreSQL the transaction's commit does not wait for the
+    disk (elsewhere nothing changes).
     """
     check = QualificationCheck(
         id=new_id(),
@@ -110,7 +121,11 @@ def _record(session, *, person_id, role, case_data, decision, asked_by, purpose)
         purpose=purpose,
         request_id=current_request_id(),
     )
-    _STORE_CHECK.rows(session.connection(), **column_values(check))
+    connection = session.connection()
+    store = _STORE_CHECK
+    if not wait_for_disk and connection.dialect.name == "postgresql":
+        store = _STORE_CHECK_NOT_WAITING
+    store.rows(connection, **column_values(check))
     return check
 
 
@@ -141,7 +156,9 @@ def check(
 ) -> QualificationCheck:
     """Answer "is this person qualified for this case?" and store the question and answer.
 
-    The answer is decided on a read snapshot; storing it is a short write of its own.
+    The answer is decided on a read snapshot; storing it is a short write of its own, whose
+    commit waits for the disk unless ``CHECK_COMMIT`` is ``asynchronous`` (PostgreSQL only;
+    see docs/operations.md, "Durability").
     """
     policy = policy or policy_from_config()
     decision = decide(
@@ -156,6 +173,7 @@ def check(
         decision=decision,
         asked_by=asked_by,
         purpose=purpose,
+        wait_for_disk=current_app.config["CHECK_COMMIT"] == "durable",
     )
 
 
