@@ -5,9 +5,11 @@ Routes that accept POST are edit routes (their GET shows the edit form), so a vi
 both the form and the post (403) by one rule here rather than by a decorator on each view.
 """
 
+from datetime import timedelta
 from urllib.parse import urlsplit
 
-from flask import abort, g, redirect, render_template, request, session, url_for
+from flask import abort, current_app, g, redirect, render_template, request, session, url_for
+from itsdangerous import BadData, URLSafeTimedSerializer
 
 from registry.admin.blueprint import bp
 from registry.audit.context import set_actor
@@ -19,6 +21,10 @@ EDIT_ROLES = frozenset({"admin", "coordinator"})
 PUBLIC_ENDPOINTS = frozenset({"admin.login", "admin.static"})
 # routes that take a POST but change no registry record
 READ_POSTS = frozenset({"admin.login", "admin.logout"})
+# a browser a user signed in with carries this mark (signed, the user's id and password
+# fingerprint); failed sign-ins from it are counted apart from everyone else's (users.authenticate)
+KNOWN_BROWSER_COOKIE = "registry_known_browser"
+KNOWN_BROWSER_LIFETIME = timedelta(days=180)
 
 
 def current_user() -> User | None:
@@ -83,7 +89,9 @@ def login():
         return render_template("admin/login.html", email="", error=None, next_path=next_path)
     email = request.form.get("email", "").strip()
     password = request.form.get("password", "")
-    user, error = users.authenticate(session=db.session, email=email, password=password)
+    user, error = users.authenticate(
+        session=db.session, email=email, password=password, known_browser=_known_browser()
+    )
     if user is not None:
         set_actor(f"user:{user.email}")
     # the failure counter and lock-out are stored whether or not the password was right
@@ -96,7 +104,36 @@ def login():
     session["user_id"] = user.id
     session["session_epoch"] = user.session_epoch
     g.pop("user", None)
-    return redirect(next_path or url_for("admin.dashboard"))
+    response = redirect(next_path or url_for("admin.dashboard"))
+    response.set_cookie(
+        KNOWN_BROWSER_COOKIE,
+        _known_browser_marks().dumps(
+            {"user": user.id, "password": users.password_fingerprint(user)}
+        ),
+        max_age=int(KNOWN_BROWSER_LIFETIME.total_seconds()),
+        httponly=True,
+        samesite="Lax",
+        secure=current_app.config["SESSION_COOKIE_SECURE"],
+    )
+    return response
+
+
+def _known_browser_marks() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key, salt="known-browser")
+
+
+def _known_browser() -> dict | None:
+    """What this browser's known-browser mark says, if it carries a valid one."""
+    mark = request.cookies.get(KNOWN_BROWSER_COOKIE)
+    if not mark:
+        return None
+    try:
+        said = _known_browser_marks().loads(
+            mark, max_age=int(KNOWN_BROWSER_LIFETIME.total_seconds())
+        )
+    except BadData:
+        return None
+    return said if isinstance(said, dict) else None
 
 
 @bp.post("/logout")

@@ -28,8 +28,14 @@ class User(IdMixin, TimestampMixin, Base):
     password_hash: Mapped[str] = mapped_column(String(300))
     role: Mapped[str] = mapped_column(String(20))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # failed sign-ins in a row from browsers the user has not signed in with before, and the
+    # lock-out they lead to (anyone who knows the email can cause it)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # the same for the user's known browsers (registry/admin/signin.py): a stranger's failures
+    # do not lock the user out of the browsers they work in
+    known_browser_failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    known_browser_locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # moved on by a new password or a deactivation: UI sessions opened before it end
     session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

@@ -1,5 +1,6 @@
 """Admin UI users: passwords stored hashed, failed sign-ins slowed down."""
 
+import hashlib
 import secrets
 from datetime import timedelta
 from functools import cache
@@ -76,8 +77,8 @@ def reset_password(*, session, email: str, password: str) -> User:
     usually follows one)."""
     user = get(session=session, email=email)
     set_password(user=user, password=password)
-    user.failed_logins = 0
-    user.locked_until = None
+    user.failed_logins = user.known_browser_failed_logins = 0
+    user.locked_until = user.known_browser_locked_until = None
     session.flush()
     return user
 
@@ -86,7 +87,7 @@ def reset_password(*, session, email: str, password: str) -> User:
 # whether an account exists, is deactivated or is locked out
 SIGN_IN_REFUSED = (
     f"Email or password is not correct. After {LOCK_AFTER_FAILURES} failed sign-ins in a row an "
-    f"account waits {LOCK_MINUTES} minutes."
+    f"account waits {LOCK_MINUTES} minutes, except in the browsers it has signed in with before."
 )
 
 
@@ -96,8 +97,22 @@ def _hash_of_no_password() -> str:
     return generate_password_hash(secrets.token_urlsafe(32))
 
 
-def authenticate(*, session, email: str, password: str) -> tuple[User | None, str | None]:
-    """Check a sign-in; returns (user, None) or (None, a message safe to show)."""
+def password_fingerprint(user: User) -> str:
+    """A short digest of the user's stored password hash: what a known-browser mark is bound
+    to, so that a new password makes every browser a stranger again."""
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:32]
+
+
+def authenticate(
+    *, session, email: str, password: str, known_browser: dict | None = None
+) -> tuple[User | None, str | None]:
+    """Check a sign-in; returns (user, None) or (None, a message safe to show).
+
+    ``known_browser``: what the browser's known-browser mark says (a user id and a password
+    fingerprint, see registry/admin/signin.py), or None. Failures are counted, and lock out,
+    separately for the user's known browsers and for every other browser: anyone who knows an
+    email can lock the account for strangers, not for the browsers the user works in.
+    """
     user = by_email(session=session, email=email)
     now = clock.now()
     # the password is always checked (one scrypt): a quick refusal would tell who has an account
@@ -105,15 +120,22 @@ def authenticate(*, session, email: str, password: str) -> tuple[User | None, st
     password_ok = check_password_hash(stored_hash, password)
     if user is None:
         return None, SIGN_IN_REFUSED
-    if user.locked_until and user.locked_until > now:
+    known = known_browser is not None and known_browser == {
+        "user": user.id,
+        "password": password_fingerprint(user),
+    }
+    prefix = "known_browser_" if known else ""
+    locked_until = getattr(user, f"{prefix}locked_until")
+    if locked_until and locked_until > now:
         return None, SIGN_IN_REFUSED
     if not user.active or not password_ok:
-        user.failed_logins += 1
-        if user.failed_logins >= LOCK_AFTER_FAILURES:
-            user.locked_until = now + timedelta(minutes=LOCK_MINUTES)
-            user.failed_logins = 0
+        failures = (getattr(user, f"{prefix}failed_logins") or 0) + 1
+        if failures >= LOCK_AFTER_FAILURES:
+            setattr(user, f"{prefix}locked_until", now + timedelta(minutes=LOCK_MINUTES))
+            failures = 0
+        setattr(user, f"{prefix}failed_logins", failures)
         return None, SIGN_IN_REFUSED
-    user.failed_logins = 0
-    user.locked_until = None
+    setattr(user, f"{prefix}failed_logins", 0)
+    setattr(user, f"{prefix}locked_until", None)
     user.last_login_at = now
     return user, None

@@ -3,10 +3,15 @@
 import time
 from datetime import timedelta
 
+from alembic import command
+from sqlalchemy import inspect, text
+
+from registry.admin.signin import KNOWN_BROWSER_COOKIE
 from registry.auth import users
 from registry.auth.models import User
 from registry.auth.users import SIGN_IN_REFUSED
-from registry.database import db
+from registry.database import db, make_engine
+from registry.migrate import alembic_config, upgrade
 from tests.admin.conftest import PASSWORD, csrf_token, sign_in
 
 
@@ -154,3 +159,106 @@ def test_pages_forbid_framing_sniffing_and_caching(ui, client):
     assert stylesheet.status_code == 200 and "no-store" not in stylesheet.headers.get(
         "Cache-Control", ""
     )
+
+
+def test_a_strangers_failures_do_not_lock_the_user_out_of_a_browser_they_signed_in_with(
+    app, make_user, frozen_clock
+):
+    email = make_user("coordinator")
+    own = app.test_client()  # the coordinator's browser: signed in there before
+    assert sign_in(own, email).status_code == 302
+    mark = own.get_cookie(KNOWN_BROWSER_COOKIE)
+    assert mark is not None and mark.http_only and mark.same_site == "Lax"
+    assert mark.max_age == 180 * 24 * 3600
+    own.post("/logout", data={"csrf_token": csrf_token(own, "/")})
+    stranger = app.test_client()
+    for _ in range(5):
+        assert sign_in(stranger, email, "guessing-1").status_code == 401
+    # the account is locked for every browser it has not signed in with, the right password too
+    assert sign_in(stranger, email).status_code == 401
+    assert sign_in(app.test_client(), email).status_code == 401
+    # but not for the coordinator's own browser
+    assert sign_in(own, email).status_code == 302
+    with app.app_context():
+        user = db.session.query(User).filter_by(email=email).one()
+        assert user.locked_until is not None  # still locked for strangers
+        assert (user.known_browser_failed_logins, user.known_browser_locked_until) == (0, None)
+
+
+def test_failures_in_a_known_browser_lock_known_browsers_only(app, make_user, frozen_clock):
+    email = make_user("coordinator")
+    own = app.test_client()
+    sign_in(own, email)
+    own.post("/logout", data={"csrf_token": csrf_token(own, "/")})
+    for _ in range(5):
+        assert sign_in(own, email, "guessing-1").status_code == 401
+    refused = sign_in(own, email)
+    assert refused.status_code == 401 and SIGN_IN_REFUSED in refused.get_data(as_text=True)
+    assert sign_in(app.test_client(), email).status_code == 302  # strangers' count is apart
+    frozen_clock.advance(minutes=6)
+    assert sign_in(own, email).status_code == 302
+
+
+def test_a_mark_counts_only_for_its_user_unforged_and_until_the_password_changes(
+    app, make_user, frozen_clock
+):
+    email, other = make_user("coordinator"), make_user("viewer")
+    own = app.test_client()
+    sign_in(own, email)
+    mark = own.get_cookie(KNOWN_BROWSER_COOKIE).value
+
+    def lock_out_strangers(who: str) -> None:
+        for _ in range(5):
+            sign_in(app.test_client(), who, "guessing-1")
+
+    def with_mark(value: str):
+        browser = app.test_client()
+        browser.set_cookie(KNOWN_BROWSER_COOKIE, value)
+        return browser
+
+    lock_out_strangers(other)
+    # the coordinator's mark says nothing about another user; a forged one says nothing at all
+    assert sign_in(with_mark(mark), other).status_code == 401
+    lock_out_strangers(email)
+    assert sign_in(with_mark(mark[:-2] + "xx"), email).status_code == 401
+    assert sign_in(with_mark(mark), email).status_code == 302
+    # a new password makes every browser a stranger again (a reset follows a compromise)
+    with app.app_context():
+        users.reset_password(session=db.session, email=email, password="another-password-1")
+        db.session.commit()
+    lock_out_strangers(email)
+    assert sign_in(with_mark(mark), email, "another-password-1").status_code == 401
+
+
+def test_migration_0005_keeps_users_and_downgrades(empty_database_url):
+    url = empty_database_url
+    upgrade(url, "0004")
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO users (id, email, password_hash, role, active, failed_logins,"
+                " session_epoch, created_at, updated_at) VALUES ('u1', 'ana@example.org', 'x',"
+                " 'coordinator', :yes, 2, 0, :now, :now)"
+            ),
+            {"yes": True, "now": "2026-11-30 12:00:00+00:00"},
+        )
+    engine.dispose()
+    upgrade(url)
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        row = connection.execute(
+            text(
+                "SELECT failed_logins, known_browser_failed_logins, known_browser_locked_until"
+                " FROM users"
+            )
+        ).one()
+        assert tuple(row) == (2, 0, None)
+    engine.dispose()
+    command.downgrade(alembic_config(url), "0004")
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        columns = {c["name"] for c in inspect(connection).get_columns("users")}
+        assert "known_browser_failed_logins" not in columns and "failed_logins" in columns
+        assert connection.execute(text("SELECT email FROM users")).scalar() == "ana@example.org"
+    engine.dispose()
