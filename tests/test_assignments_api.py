@@ -47,6 +47,10 @@ def test_a_booking_and_a_refusal_are_committed_with_what_they_store(app_context,
     refused = book(client, auth, tech, "technologist", case(where))  # the same window again
     assert (booked.status_code, refused.status_code) == (201, 409)
     check_id = refused.json["decision"]["check_id"]
+    # the refusal's decision reads as the stored check does (ISO times, as in a 201)
+    stored = client.get(f"/api/v1/qualification-checks/{check_id}", headers=auth).json
+    assert refused.json["decision"] == {key: stored[key] for key in refused.json["decision"]}
+    assert datetime.fromisoformat(refused.json["decision"]["checked_at"]).tzinfo is not None
 
     # read on another connection: only what was committed
     with db.engine.connect() as other:

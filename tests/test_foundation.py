@@ -1,5 +1,6 @@
 """The foundation: migrations match the models, every API route needs a key, health probes."""
 
+import json
 import re
 
 import pytest
@@ -435,3 +436,56 @@ def test_every_422_says_in_a_message_that_fields_are_not_valid(client, auth):
     )
     assert by_service.status_code == 422
     assert by_service.json["message"] == "Some fields are not valid."
+
+
+def test_a_body_that_is_not_sent_as_json_is_415_and_changes_nothing(app_context, client, auth):
+    where, _, tech = f.network()
+    booked = client.post(
+        "/api/v1/assignments",
+        json={"person_id": tech.id, "role": "technologist", "case": case(where)},
+        headers=auth,
+    ).json
+    cancel = f"/api/v1/assignments/{booked['id']}/cancel"
+    body = json.dumps({"reason": "surgeon ill"})
+    for content_type in ("text/plain", "application/x-www-form-urlencoded", None):
+        headers = {**auth, **({"Content-Type": content_type} if content_type else {})}
+        refused = client.post(cancel, data=body, headers=headers)
+        assert refused.status_code == 415, content_type
+        assert refused.json["message"] == (
+            "Send the request body as JSON, with 'Content-Type: application/json'."
+        )
+    assert client.get(f"/api/v1/assignments/{booked['id']}", headers=auth).json["status"] == (
+        "booked"
+    )
+    # no body at all needs no type; JSON with a charset or a +json type is JSON
+    assert client.post(cancel, headers=auth).status_code == 200
+    person = {"kind": "technologist", "given_name": "A", "family_name": "B"}
+    for content_type in ("application/json; charset=utf-8", "application/merge-patch+json"):
+        created = client.post(
+            "/api/v1/people",
+            data=json.dumps(person),
+            headers={**auth, "Content-Type": content_type},
+        )
+        assert created.status_code == 201, content_type
+    # the key is checked first
+    assert client.post(cancel, data=body, headers={"Content-Type": "text/plain"}).status_code == 401
+
+
+def test_a_method_a_route_does_not_take_is_405_with_allow(client, auth):
+    refused = client.put("/api/v1/assignments", json={}, headers=auth)
+    assert refused.status_code == 405
+    assert set(refused.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS", "POST"}
+    assert refused.json["code"] == 405
+
+
+def test_a_body_over_the_size_limit_is_413_before_it_is_read(app, client, auth):
+    from registry import MAX_REQUEST_BYTES
+
+    assert app.config["MAX_CONTENT_LENGTH"] == MAX_REQUEST_BYTES == 16 * 1024 * 1024
+    padding = "x" * MAX_REQUEST_BYTES
+    body = json.dumps({"kind": "technologist", "given_name": padding, "family_name": "B"})
+    refused = client.post(
+        "/api/v1/people", data=body, headers={**auth, "Content-Type": "application/json"}
+    )
+    assert refused.status_code == 413 and refused.json["code"] == 413
+    assert client.get("/api/v1/people", headers=auth).json == []

@@ -44,6 +44,11 @@ class RegistryApi(Api):
 
     def handle_http_exception(self, error):
         payload, code, headers = super().handle_http_exception(error)
+        # the exception's own headers too (a 405's Allow), which flask-smorest leaves out
+        headers = dict(headers or {})
+        for name, value in error.get_headers():
+            if name.lower() != "content-type":
+                headers.setdefault(name, value)
         data = getattr(error, "data", None) or {}
         if "decision" in data:
             payload["decision"] = data["decision"]
@@ -167,6 +172,22 @@ def refuse_unknown_query_parameters() -> None:
             else "this endpoint takes no query parameters"
         )
         raise InvalidData({"query": {name: [f"Unknown parameter; {takes}."] for name in unknown}})
+
+
+NOT_JSON = "Send the request body as JSON, with 'Content-Type: application/json'."
+
+
+def refuse_a_body_that_is_not_json() -> None:
+    """A 415 for a request body sent as anything but JSON: the API would otherwise not read it
+    (a form-encoded cancel reason was dropped, a text/plain check said its fields were missing).
+    A request without a body needs no type."""
+    if request.method in ("GET", "HEAD", "OPTIONS") or request.is_json:
+        return
+    has_body = bool(request.content_length) or "chunked" in (
+        request.headers.get("Transfer-Encoding", "").lower()
+    )
+    if has_body:
+        abort(415, message=NOT_JSON)
 
 
 def paginate(session, stmt, pagination_parameters, *, scalars: bool = True):

@@ -13,8 +13,11 @@ from schemas.qualification import (
     AssignmentRequestSchema,
     AssignmentSchema,
     CancelRequestSchema,
+    DecisionSchema,
     RefusedBookingSchema,
 )
+
+_decision_schema = DecisionSchema()
 
 blp = Blueprint("assignments", __name__, url_prefix="/api/v1/assignments", description="Bookings")
 
@@ -45,7 +48,8 @@ class Assignments(MethodView):
             abort(
                 409,
                 message="Not qualified for this case; nothing was booked.",
-                decision=qualification.decision_of(stored),
+                # dumped here: an error body is not run through the response schema
+                decision=_decision_schema.dump(qualification.decision_of(stored)),
             )
         return service.as_dict(assignment, check=stored)
 
