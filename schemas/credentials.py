@@ -76,6 +76,16 @@ class CredentialSchema(BaseSchema):
         },
     )
     status = fields.String(load_default="active", validate=validate.OneOf(CREDENTIAL_STATUSES))
+    revoked_on = fields.Date(
+        allow_none=True,
+        metadata={
+            "description": "When the issuer revoked it (status revoked only; by default the day "
+            "the status becomes revoked). A verification made before this date does not vouch "
+            "for a credential of the same type and jurisdiction: such a credential does not "
+            "count (CREDENTIAL_UNVERIFIED) until verified again.",
+            "example": "2026-11-20",
+        },
+    )
     verification = fields.Nested(VerificationSchema, allow_none=True)
     verified = fields.Boolean(dump_only=True)
     days_left = DaysLeft(

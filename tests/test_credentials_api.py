@@ -1,7 +1,7 @@
 """Credential types, modalities and credentials: shapes, rules, filters, ETags, no deletes."""
 
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -175,6 +175,7 @@ def test_a_credential_has_the_spec_shape_and_days_left_in_the_org_zone(client, a
         "issued_on",
         "expires_on",
         "status",
+        "revoked_on",
         "verification",
         "verified",
         "days_left",
@@ -536,56 +537,36 @@ def test_set_status_refuses_unknown_statuses(app_context):
     assert cnim.status == "entered_in_error"
 
 
-def test_a_revoked_credentials_verification_does_not_vouch_for_a_new_record(
-    app, client, auth, frozen_clock
-):
+def test_a_revocation_is_dated_and_the_date_goes_with_the_status(client, auth, frozen_clock):
     tech = new_person(client, auth)
-    revoked = add_credential(client, auth, tech, CNIM).json["id"]
-    url = f"{API}/credentials/{revoked}"
-    assert client.patch(url, json={"status": "revoked"}, headers=auth).status_code == 200
-    before = credential_count(app)
-    # entered again with the verification on file, or with the same number and a verification
-    # from before the revocation (27 November): refused, nothing written
-    reentered = [
-        (CNIM, "the verification of"),
-        ({**CNIM, "verification": {**VERIFICATION, "verified_by": "Other"}}, "dated before"),
-        ({**CNIM, "number": " cnim-1001"}, "the verification of"),
-        (
-            {**CNIM, "number": "CNIM-1001 ", "verification": {**VERIFICATION, "source": None}},
-            "dated",
-        ),
-    ]
-    for body, problem in reentered:
-        refused = add_credential(client, auth, tech, body)
-        assert refused.status_code == 422, body
-        (message,) = refused.json["errors"]["verification"]["verified_on"]
-        assert message.startswith(f"This is {problem}") and f"(credential {revoked})" in message
-        assert message.endswith("made on or after 2026-11-27, or reinstate that credential.")
-    assert credential_count(app) == before
-    # another credential of the type may not borrow the revoked one's verification either
-    fresh = {**VERIFICATION, "verified_on": "2026-11-27"}
-    other = add_credential(client, auth, tech, {**CNIM, "number": "CNIM-2", "verification": fresh})
-    assert other.status_code == 201
-    borrowed = client.patch(
-        f"{API}/credentials/{other.json['id']}", json={"verification": VERIFICATION}, headers=auth
-    )
-    assert borrowed.status_code == 422 and list(borrowed.json["errors"]) == ["verification"]
-    # another number verified before the revocation is another certificate; a verification
-    # made since the revocation vouches for the number again; another person's are their own
-    elsewhere = {**CNIM, "number": "CNIM-3", "verification": {**VERIFICATION, "verified_by": "X"}}
-    assert add_credential(client, auth, tech, elsewhere).status_code == 201
-    assert add_credential(client, auth, tech, {**CNIM, "verification": fresh}).status_code == 201
-    assert add_credential(client, auth, new_person(client, auth), CNIM).status_code == 201
-
-
-def test_where_unverified_credentials_count_a_revoked_ones_verification_may_be_reused(
-    app, client, auth, monkeypatch
-):
-    monkeypatch.setitem(app.config, "ACCEPT_UNVERIFIED", True)
-    tech = new_person(client, auth)
-    revoked = add_credential(client, auth, tech, CNIM).json["id"]
-    client.patch(f"{API}/credentials/{revoked}", json={"status": "revoked"}, headers=auth)
-    assert add_credential(client, auth, tech, CNIM).status_code == 201
+    created = add_credential(client, auth, tech, CNIM).json
+    url = f"{API}/credentials/{created['id']}"
+    assert created["revoked_on"] is None
+    # only a revoked credential has a revocation date, and none after tomorrow (28 November)
+    for body, message in [
+        ({"revoked_on": "2026-11-01"}, "Only a revoked credential has a revocation date."),
+        ({"status": "revoked", "revoked_on": "2026-11-29"}, "cannot be dated after 2026-11-28"),
+    ]:
+        refused = client.patch(url, json=body, headers=auth)
+        assert refused.status_code == 422 and message in refused.json["errors"]["revoked_on"][0]
+    assert client.get(url, headers=auth).json["status"] == "active"
+    # revoked: the day it happens (27 November), unless the issuer's date is given
+    revoked = client.patch(url, json={"status": "revoked"}, headers=auth).json
+    assert (revoked["status"], revoked["revoked_on"]) == ("revoked", "2026-11-27")
+    corrected = client.patch(url, json={"revoked_on": "2026-11-02"}, headers=auth).json
+    assert corrected["revoked_on"] == "2026-11-02"
+    # a reinstatement needs a verification made since the revocation; then the date goes
+    early = {**VERIFICATION, "verified_on": "2026-11-01"}
+    refused = client.patch(url, json={"status": "active", "verification": early}, headers=auth)
+    assert refused.status_code == 422 and "on or after 2026-11-02" in str(refused.json["errors"])
+    since = {**VERIFICATION, "verified_on": "2026-11-02"}
+    reinstated = client.patch(url, json={"status": "active", "verification": since}, headers=auth)
+    assert reinstated.status_code == 200
+    assert (reinstated.json["status"], reinstated.json["revoked_on"]) == ("active", None)
+    # a revoked credential entered as such, with the issuer's date (a record of history)
+    old = {**CNIM, "number": "OLD", "status": "revoked", "revoked_on": "2019-06-30"}
+    history = add_credential(client, auth, tech, old)
+    assert history.status_code == 201 and history.json["revoked_on"] == "2019-06-30"
 
 
 def test_a_verification_cannot_be_dated_after_tomorrow(app, client, auth, frozen_clock):
@@ -606,3 +587,69 @@ def test_a_verification_cannot_be_dated_after_tomorrow(app, client, auth, frozen
     assert patched.status_code == 422 and list(patched.json["errors"]) == ["verification"]
     assert credential_count(app) == before
     assert client.get(url, headers=auth).json["verification"]["verified_on"] == "2026-11-28"
+
+
+def test_migration_0006_dates_the_revocations_already_on_file(empty_database_url, monkeypatch):
+    import sqlalchemy as sa
+    from alembic import command
+
+    from registry.database import UTCDateTime, make_engine
+    from registry.migrate import alembic_config, upgrade
+
+    monkeypatch.setenv("REGISTRY_TIMEZONE", "America/Chicago")
+    url = empty_database_url
+    upgrade(url, "0005")
+    stamp = sa.column("updated_at", UTCDateTime(timezone=True))
+    people = sa.table(
+        "people",
+        *(sa.column(n) for n in ("id", "kind", "given_name", "family_name", "active", "version")),
+        sa.column("created_at", UTCDateTime(timezone=True)),
+        stamp,
+    )
+    credentials = sa.table(
+        "credentials",
+        *(sa.column(n) for n in ("id", "person_id", "type", "status", "version")),
+        sa.column("created_at", UTCDateTime(timezone=True)),
+        sa.column("updated_at", UTCDateTime(timezone=True)),
+    )
+    # 03:00 UTC on 5 March is still 4 March in Chicago
+    when = datetime(2026, 3, 5, 3, 0, tzinfo=UTC)
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        connection.execute(
+            people.insert().values(
+                id="p1",
+                kind="technologist",
+                given_name="A",
+                family_name="B",
+                active=True,
+                version=1,
+                created_at=when,
+                updated_at=when,
+            )
+        )
+        for ident, status in (("c1", "revoked"), ("c2", "active")):
+            connection.execute(
+                credentials.insert().values(
+                    id=ident,
+                    person_id="p1",
+                    type="CNIM",
+                    status=status,
+                    version=1,
+                    created_at=when,
+                    updated_at=when,
+                )
+            )
+    engine.dispose()
+    upgrade(url)
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        dates = dict(connection.execute(sa.text("SELECT id, revoked_on FROM credentials")).all())
+    engine.dispose()
+    assert {k: str(v) if v else v for k, v in dates.items()} == {"c1": "2026-03-04", "c2": None}
+    command.downgrade(alembic_config(url), "0005")
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        columns = {c["name"] for c in sa.inspect(connection).get_columns("credentials")}
+    engine.dispose()
+    assert "revoked_on" not in columns and "status" in columns

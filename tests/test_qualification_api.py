@@ -242,3 +242,51 @@ def test_times_at_the_calendars_ends_are_422_and_store_nothing(
         case(where, starts="9998-12-31T22:00:00-12:00", ends="9998-12-31T23:59:00-12:00"),
     ):
         assert ask(client, auth, tech, "technologist", inside)["qualified"] is False
+
+
+def test_a_verification_made_before_a_revocation_vouches_for_no_cnim(
+    app_context, client, auth, frozen_clock
+):
+    where, _, tech = f.network()
+    cnim = db.session.query(Credential).filter_by(person_id=tech.id, type="CNIM").one()
+    cnim.number = "CNIM-9"
+    db.session.commit()
+    cnim_id, number = cnim.id, cnim.number
+    verification = {
+        "method": cnim.verification_method,
+        "verified_on": cnim.verified_on.isoformat(),
+        "verified_by": cnim.verified_by,
+        "source": cnim.verification_source,
+    }
+    body = {"type": "CNIM", "number": number, "issued_on": "2023-01-01"}
+    body["expires_on"] = "2028-12-31"
+    # a copy of the record with the same verification, made before the revocation
+    copy = client.post(
+        f"/api/v1/people/{tech.id}/credentials",
+        json={**body, "verification": verification},
+        headers=auth,
+    )
+    assert copy.status_code == 201
+    assert ask(client, auth, tech, "technologist", case(where))["qualified"] is True
+    client.patch(f"/api/v1/credentials/{cnim_id}", json={"status": "revoked"}, headers=auth)
+    # the copy, and the revoked record entered again (with or without its number, its
+    # verification retouched), count for nothing: each needs a verification made since
+    for retyped in ({"number": None}, {"number": f" {number.lower()} "}):
+        entered = client.post(
+            f"/api/v1/people/{tech.id}/credentials",
+            json={**body, **retyped, "verification": {**verification, "verified_by": "Other"}},
+            headers=auth,
+        )
+        assert entered.status_code == 201
+    decision = ask(client, auth, tech, "technologist", case(where))
+    assert decision["qualified"] is False and codes(decision) == ["CREDENTIAL_UNVERIFIED"]
+    (reason,) = decision["reasons"]
+    assert f"(credential {cnim_id}) was revoked on 2026-11-27" in reason["message"]
+    # verified again since the revocation, the copy counts
+    again = {**verification, "verified_on": "2026-11-27"}
+    client.patch(
+        f"/api/v1/credentials/{copy.json['id']}", json={"verification": again}, headers=auth
+    )
+    decision = ask(client, auth, tech, "technologist", case(where))
+    assert decision["qualified"] is True
+    assert copy.json["id"] in [e["id"] for e in decision["evidence"]]

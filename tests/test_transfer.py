@@ -368,27 +368,30 @@ def test_a_credential_row_already_on_file_is_refused(session):
     assert session.query(Credential).count() == 2
 
 
-def test_a_credential_row_may_not_carry_a_revoked_credentials_verification(session, frozen_clock):
+def test_a_revoked_credential_row_carries_its_revocation_date(session, frozen_clock):
     tech = factories.person(external_id="HR-1")
-    revoked = factories.credential(tech, "CNIM", number="C-1", status="revoked")
     session.commit()
     text = _credentials_file(
-        # the revoked record's verification (factories.VERIFIED), under the same number
-        "HR-1,,CNIM,C-1,,,2023-01-01,2028-12-31,,primary_source,2024-01-05,credentialing,"
-        "https://abret.org/verify",
-        # the same number verified again since the revocation (27 November): fine
-        "HR-1,,CNIM,C-1,,,2023-01-01,2029-12-31,,primary_source,2026-11-27,Dana,",
+        # history: revoked years ago, on the issuer's date
+        "HR-1,,CNIM,C-1,,,2015-01-01,2019-12-31,revoked,primary_source,2015-02-01,Dana,,2018-06-30",
+        # revoked, no date given: the day of the import (27 November)
+        "HR-1,,BLS,B-1,,,2024-01-01,2026-12-31,revoked,,,,,",
     )
     report = import_csv(session=session, kind="credentials", text=text, dry_run=False)
-    assert report.errors() == [
-        {
-            "row": 2,
-            "verified_on": f"This is the verification of CNIM C-1 (credential {revoked.id}), "
-            "which is revoked: give a verification made on or after 2026-11-27, or reinstate "
-            "that credential.",
-        }
+    assert report.committed, report.errors()
+    dates = {c.type: c.revoked_on for c in session.scalars(select(Credential))}
+    assert dates == {"CNIM": date(2018, 6, 30), "BLS": date(2026, 11, 27)}
+    exported = io.StringIO()
+    csv_export.export_credentials(session=session, stream=exported)
+    rows = list(csv.DictReader(io.StringIO(exported.getvalue())))
+    assert sorted(row["revoked_on"] for row in rows) == ["2018-06-30", "2026-11-27"]
+    # a date on a credential that is not revoked is the row's error, and nothing is written
+    bad = _credentials_file("HR-1,,CNIM,C-2,,,2024-01-01,2028-12-31,active,,,,,2026-11-01")
+    refused = import_csv(session=session, kind="credentials", text=bad, dry_run=False)
+    assert refused.errors() == [
+        {"row": 2, "revoked_on": "Only a revoked credential has a revocation date."}
     ]
-    assert session.query(Credential).count() == 1
+    assert session.query(Credential).filter_by(person_id=tech.id).count() == 2
 
 
 def test_reimporting_a_file_is_refused_with_one_lookup_for_the_whole_file(session, app):

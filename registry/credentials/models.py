@@ -52,6 +52,9 @@ class Credential(IdMixin, TimestampMixin, VersionedMixin, Base):
     verified_on: Mapped[date | None] = mapped_column(Date)
     verified_by: Mapped[str | None] = mapped_column(String(200))
     verification_source: Mapped[str | None] = mapped_column(String(500))
+    # when the issuer revoked it (status revoked): a verification made before this date vouches
+    # for no credential of the same type and jurisdiction (the qualification rules)
+    revoked_on: Mapped[date | None] = mapped_column(Date)
 
     person = relationship("Person", lazy="raise")
     credential_type = relationship("CredentialType", lazy="raise")

@@ -36,11 +36,8 @@ def get(*, session, credential_id: str) -> Credential:
     return found
 
 
-def create(*, session, person_id: str, data: dict, revoked=None) -> Credential:
-    """Record a credential a person holds (the person must exist; the type must apply to them).
-
-    ``revoked``: the person's revoked credentials of this type, when the caller already holds
-    them (the CSV import reads them once per file); otherwise they are read here."""
+def create(*, session, person_id: str, data: dict) -> Credential:
+    """Record a credential a person holds (the person must exist; the type must apply to them)."""
     person = people.get(session=session, person_id=person_id)
     values = dict(data)
     credential_type = _known_type(session, values.get("type"))
@@ -54,9 +51,8 @@ def create(*, session, person_id: str, data: dict, revoked=None) -> Credential:
             }
         )
     _check_jurisdiction(values.get("jurisdiction"), credential_type)
-    _check_verification(
-        session, values, person_id=person.id, type_code=credential_type.code, revoked=revoked
-    )
+    _check_verification_date(values)
+    _date_the_revocation(values, status=values.get("status", "active"), was=None)
     if "expires_on" not in values:
         # omitted: the type's default term from issued_on (an explicit null never expires)
         values["expires_on"] = _default_expiry(credential_type, values.get("issued_on"))
@@ -81,13 +77,10 @@ def update(*, session, credential: Credential, data: dict) -> Credential:
         _keep_revoked_until_reverified(credential, values)
         _require_verification_of_wider_facts(credential, values)
     if _brings_new_verification(credential, values):
-        _check_verification(
-            session,
-            {"number": credential.number, **values},
-            person_id=credential.person_id,
-            type_code=credential.type,
-            exclude_id=credential.id,
-        )
+        _check_verification_date(values)
+    _date_the_revocation(
+        values, status=values.get("status", credential.status), was=credential.status
+    )
     _check_order(values, credential, "issued_on", "expires_on")
     jurisdiction = values.get("jurisdiction", credential.jurisdiction)
     _check_jurisdiction(jurisdiction, _known_type(session, credential.type))
@@ -178,7 +171,10 @@ def set_status(*, session, credential: Credential, status: str) -> Credential:
         raise InvalidData({"status": [f"Must be one of: {', '.join(CREDENTIAL_STATUSES)}."]})
     if not accepts_unverified():
         _keep_revoked_until_reverified(credential, {"status": status})
-    credential.status = status
+    values = {"status": status}
+    _date_the_revocation(values, status=status, was=credential.status)
+    for key, value in values.items():
+        setattr(credential, key, value)
     session.flush()
     return credential
 
@@ -294,20 +290,9 @@ REINSTATE_WITH_NEW_VERIFICATION = (
 )
 
 
-def _check_verification(
-    session, values: dict, *, person_id: str, type_code: str, exclude_id=None, revoked=None
-) -> None:
-    """A verification given for a credential is dated no later than tomorrow in the registry's
-    zone (a coordinator a day ahead of it is still right), and is not a revoked credential's.
-
-    Revocation means the issuer took the credential back, so what vouched for it before does
-    not vouch for a new record of it either: a new record (or a changed verification) of the
-    same person's same type may not carry a revoked credential's verification, nor, for the
-    same credential number, one dated before the revocation. Without that, re-entering a
-    revoked credential with the verification on file would count where reinstating it would
-    not. When the policy counts unverified credentials, a reinstatement asks for no
-    verification, and neither does a new record of a revoked credential: only the date rule
-    applies."""
+def _check_verification_date(values: dict) -> None:
+    """A verification is dated no later than tomorrow in the registry's zone (a coordinator a
+    day ahead of it is still right)."""
     given = values.get("verification")
     if not given or not given.get("verified_on"):
         return
@@ -316,44 +301,36 @@ def _check_verification(
         raise InvalidData(
             {"verification": {"verified_on": [f"A verification cannot be dated after {latest}."]}}
         )
-    if accepts_unverified():
+
+
+def _date_the_revocation(values: dict, *, status: str, was: str | None) -> None:
+    """``revoked_on`` goes with status revoked: the date given (not after tomorrow), else the
+    day the credential becomes revoked; it goes away when the credential is reinstated. The
+    qualification rules hold a verification made before it against every credential of the
+    same type and jurisdiction."""
+    if status != "revoked":
+        if values.get("revoked_on") is not None:
+            raise InvalidData({"revoked_on": ["Only a revoked credential has a revocation date."]})
+        if was == "revoked":
+            values["revoked_on"] = None
         return
-    if revoked is None:
-        revoked = session.scalars(
-            select(Credential).where(
-                Credential.person_id == person_id,
-                Credential.type == type_code,
-                Credential.status == "revoked",
-            )
+    given = values.pop("revoked_on", None)  # null: not given
+    today = clock.today(registry_timezone())
+    if given is not None and given > today + timedelta(days=1):
+        raise InvalidData(
+            {"revoked_on": [f"A revocation cannot be dated after {today + timedelta(days=1)}."]}
         )
-    number = _plain(values.get("number"))
-    for other in revoked:
-        if other.id == exclude_id:
-            continue
-        since = _revoked_by(other)
-        if _on_file(other, given):
-            problem = "the verification of"
-        elif number and number == _plain(other.number) and given["verified_on"] < since:
-            problem = "dated before the revocation of"
-        else:
-            continue
-        message = (
-            f"This is {problem} {' '.join(filter(None, (other.type, other.number)))} "
-            f"(credential {other.id}), "
-            f"which is revoked: give a verification made on or after {since}, or reinstate "
-            "that credential."
-        )
-        raise InvalidData({"verification": {"verified_on": [message]}})
-
-
-def _plain(number: str | None) -> str:
-    """A credential number as compared: case and surrounding blanks do not count."""
-    return (number or "").strip().casefold()
+    if given is not None:
+        values["revoked_on"] = given
+    elif was != "revoked":
+        values["revoked_on"] = today
 
 
 def _revoked_by(credential: Credential) -> date:
-    """The registry-zone date by which a revoked credential was revoked: its last change (a
-    revoked credential changes only in what neither widens nor re-verifies it)."""
+    """When a revoked credential was revoked (its ``revoked_on``; a record revoked before that
+    was kept: the registry-zone date of its last change)."""
+    if credential.revoked_on is not None:
+        return credential.revoked_on
     return credential.updated_at.astimezone(ZoneInfo(registry_timezone())).date()
 
 

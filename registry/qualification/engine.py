@@ -49,6 +49,7 @@ __all__ = [
     "PersonFacts",
     "Policy",
     "Reason",
+    "RevocationFact",
     "ScopeFact",
     "case_dates",
     "evaluate",
@@ -140,7 +141,8 @@ class CredentialTypeFact:
 
 @dataclass(frozen=True)
 class CredentialFact:
-    """One credential a person holds (status: active|suspended|revoked|entered_in_error)."""
+    """One credential a person holds (status: active|suspended|revoked|entered_in_error);
+    ``verified_on``: the date of its verification, when it has one."""
 
     id: str
     type_code: str
@@ -149,6 +151,18 @@ class CredentialFact:
     issued_on: date | None
     expires_on: date | None
     jurisdiction: str | None = None
+    verified_on: date | None = None
+
+
+@dataclass(frozen=True)
+class RevocationFact:
+    """A credential of the person's that its issuer revoked, and when: a verification made
+    before that date does not vouch for a credential of the same type (and jurisdiction)."""
+
+    id: str
+    type_code: str
+    jurisdiction: str | None
+    revoked_on: date
 
 
 @dataclass(frozen=True)
@@ -226,6 +240,7 @@ class PersonFacts:
     appointments: tuple[AppointmentFact, ...]
     scopes: tuple[ScopeFact, ...]
     bookings: tuple[BookingFact, ...]
+    revocations: tuple[RevocationFact, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -521,6 +536,7 @@ class _Evaluation:
         self.evidence: list[Evidence] = []
         self._type_cache: dict[str, _TypeCheck] = {}
         self._held: dict[str, list[CredentialFact]] | None = None  # by type, see _candidates
+        self._revoked: dict[tuple, RevocationFact] | None = None  # see _revoked_since
         self._overlap: list[BookingFact] | None = None  # see _overlapping
         # the agreement supervision was satisfied under (its cap applies to concurrency)
         self.supervising: AgreementFact | None = None
@@ -599,6 +615,16 @@ class _Evaluation:
             out.append((CREDENTIAL_INACTIVE, f"{label} is {cred.status}."))
         if not cred.verified and not self.policy.accept_unverified:
             out.append((CREDENTIAL_UNVERIFIED, f"{label} has not been verified."))
+        elif not self._is_verified(cred):
+            revoked = self._revoked_since(cred)
+            out.append(
+                (
+                    CREDENTIAL_UNVERIFIED,
+                    f"{label} was verified on {cred.verified_on or 'an unknown date'}, before "
+                    f"the person's {label} (credential {revoked.id}) was revoked on "
+                    f"{revoked.revoked_on}: it needs a verification made since.",
+                )
+            )
         if cred.issued_on is not None and cred.issued_on > self.first:
             out.append(
                 (
@@ -621,16 +647,42 @@ class _Evaluation:
         """Exactly ``not self._credential_failures(cred)``, without writing the messages."""
         return (
             cred.status == "active"
-            and (cred.verified or self.policy.accept_unverified)
+            and self._is_verified(cred)
             and (cred.issued_on is None or cred.issued_on <= self.first)
             and (cred.expires_on is None or cred.expires_on >= self.last)
         )
+
+    def _is_verified(self, cred: CredentialFact) -> bool:
+        """Verified (or the policy counts unverified credentials), and not by a verification
+        made before the person's credential of the same type and jurisdiction was revoked:
+        the issuer took that back, so what vouched before does not vouch for a record of it
+        entered again, a copy, or another record verified at the same time."""
+        if self.policy.accept_unverified:
+            return True
+        if not cred.verified:
+            return False
+        revoked = self._revoked_since(cred)
+        return revoked is None or (
+            cred.verified_on is not None and cred.verified_on >= revoked.revoked_on
+        )
+
+    def _revoked_since(self, cred: CredentialFact) -> RevocationFact | None:
+        """The latest revocation of the person's credentials of this type and jurisdiction."""
+        if self._revoked is None:
+            self._revoked = {}
+            for r in self.person.revocations:
+                key = (r.type_code, (r.jurisdiction or "").upper())
+                if key not in self._revoked or r.revoked_on > self._revoked[key].revoked_on:
+                    self._revoked[key] = r
+        if not self._revoked:
+            return None
+        return self._revoked.get((cred.type_code, (cred.jurisdiction or "").upper()))
 
     def _closeness_key(self, cred: CredentialFact) -> tuple:
         """Sort key: the candidate closest to valid comes first."""
         return (
             cred.status != "active",
-            not cred.verified and not self.policy.accept_unverified,
+            not self._is_verified(cred),
             -_end_ordinal(cred.expires_on),
             cred.issued_on is not None and cred.issued_on > self.first,
             _start_ordinal(cred.issued_on),
@@ -918,7 +970,7 @@ class _Evaluation:
         in_force = sorted(
             (c.issued_on or date.min, c.expires_on or date.max)
             for c in licenses
-            if c.status == "active" and (c.verified or self.policy.accept_unverified)
+            if c.status == "active" and self._is_verified(c)
         )
         day = self.first
         for starts, ends in in_force:
@@ -945,9 +997,7 @@ class _Evaluation:
                 sorted(
                     c.id
                     for c in licenses
-                    if c.expires_on == lapsed_on
-                    and c.status == "active"
-                    and (c.verified or self.policy.accept_unverified)
+                    if c.expires_on == lapsed_on and c.status == "active" and self._is_verified(c)
                 )
             ),
             later=any(c.expires_on is None or c.expires_on >= day for c in licenses),

@@ -1,7 +1,7 @@
 """Fetch the facts the rules engine needs, for one person or every candidate, in one statement
 however many people: a ``UNION ALL`` of the modality codes, the credential types, the facility,
-its agreements, the supervising physician, the people, and all their credentials, appointments,
-scopes and overlapping bookings, each row tagged by what it is.
+its agreements, the supervising physician, the people, and all their credentials (and when any
+was revoked), appointments, scopes and overlapping bookings, each row tagged by what it is.
 
 One statement, not one per kind of fact: a check runs it on every request, and each statement
 costs the driver and the server a fixed amount however few rows it brings (see
@@ -184,6 +184,16 @@ def _statement(people_where: str, *, of_people: str = ""):
             date3="expires_on",
         )
         + f" WHERE {of_people} AND status NOT IN ({_IGNORED})",
+        _select(
+            "revocation",
+            "credentials",
+            id="id",
+            person_id="person_id",
+            text1="type",
+            text4="jurisdiction",
+            date1="revoked_on",
+        )
+        + f" WHERE {of_people} AND status = 'revoked' AND revoked_on IS NOT NULL",
         _select(
             "appointment",
             "appointments",
@@ -422,6 +432,18 @@ def _person_facts(by_fact, *, facility_id, credential_codes) -> dict[str, engine
                     issued_on=row[_DATE2],
                     expires_on=row[_DATE3],
                     jurisdiction=row[_TEXT4],
+                    verified_on=row[_DATE1],
+                )
+            )
+    revocations = defaultdict(list)
+    for row in by_fact["revocation"]:
+        if row[_TEXT1] in credential_codes:
+            revocations[row[_PERSON_ID]].append(
+                engine.RevocationFact(
+                    id=row[_ID],
+                    type_code=row[_TEXT1],
+                    jurisdiction=row[_TEXT4],
+                    revoked_on=row[_DATE1],
                 )
             )
     for row in by_fact["appointment"]:
@@ -469,6 +491,7 @@ def _person_facts(by_fact, *, facility_id, credential_codes) -> dict[str, engine
             appointments=tuple(appointments[row[_ID]]),
             scopes=tuple(scopes[row[_ID]]),
             bookings=tuple(bookings[row[_ID]]),
+            revocations=tuple(revocations.get(row[_ID], ())),
         )
         for row in people
     }

@@ -12,7 +12,6 @@ last column: those are ignored, a value in them is not.
 
 import csv
 import io
-from collections import defaultdict
 from dataclasses import dataclass, field
 
 from marshmallow import ValidationError
@@ -20,7 +19,6 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
 from registry.credentials.models import Credential, CredentialType
-from registry.credentials.service import VERIFICATION_COLUMNS
 from registry.errors import DomainError
 from registry.people import service as people_service
 from registry.people.models import Person
@@ -36,6 +34,7 @@ NOT_UTF8 = "The file is not UTF-8 text: save it as “CSV UTF-8”."
 # what expires_on says of a credential that does not expire (an empty cell means "not given")
 NEVER = "never"
 # a credential in these states is not held, so holding it again is no repeat
+NOT_HELD = ("revoked", "entered_in_error")
 
 PEOPLE_COLUMNS = (
     FlatField("kind", "Kind"),
@@ -60,6 +59,7 @@ CREDENTIAL_COLUMNS = (
     FlatField("verified_on", "Verified on", path=("verification", "verified_on")),
     FlatField("verified_by", "Verified by", path=("verification", "verified_by")),
     FlatField("verification_source", "Verification source", path=("verification", "source")),
+    FlatField("revoked_on", "Revoked on"),
 )
 
 
@@ -341,7 +341,6 @@ class _CredentialImport(_RowImport):
         self.first_row: dict[tuple, int] = {}
         self.holders: dict[str, dict[str, Person]] = {"person_external_id": {}, "person_npi": {}}
         self.types: list[CredentialType] = []
-        self.revoked: dict[tuple, list] = defaultdict(list)
 
     def make_schema(self):
         from schemas.credentials import CredentialSchema
@@ -376,19 +375,12 @@ class _CredentialImport(_RowImport):
                 Credential.jurisdiction,
                 Credential.issued_on,
                 Credential.expires_on,
-                Credential.status,
-                Credential.updated_at,
-                *(getattr(Credential, column) for column in VERIFICATION_COLUMNS.values()),
             )
             .join(Person, Person.id == Credential.person_id)
             .where(or_(Person.external_id.in_(external_ids), Person.npi.in_(npis)))
-            .where(Credential.status != "entered_in_error")
+            .where(Credential.status.not_in(NOT_HELD))
         )
-        for held in self.session.execute(stmt):
-            if held.status == "revoked":
-                self.revoked[(held.person_id, held.type)].append(held)
-            else:
-                self.on_file[_sameness(held)] = held.id
+        self.on_file = {_sameness(held): held.id for held in self.session.execute(stmt)}
 
     def create(self, row, data):
         from registry.credentials import service as credentials_service
@@ -396,12 +388,7 @@ class _CredentialImport(_RowImport):
         person_id = self._person_id(row)
         if person_id is None or data is None:
             return None
-        record = credentials_service.create(
-            session=self.session,
-            person_id=person_id,
-            data=data,
-            revoked=self.revoked.get((person_id, data.get("type")), ()),
-        )
+        record = credentials_service.create(session=self.session, person_id=person_id, data=data)
         # compared as stored: the service fills in the default expiry and the state's case
         same = _sameness(record)
         if same in self.on_file:

@@ -146,36 +146,20 @@ def test_add_a_verified_credential(app, ui, network):
     assert "CLTM-77" in page
 
 
-def test_a_revoked_credential_entered_again_asks_for_a_verification_since(
-    app, ui, network, frozen_clock
-):
+def test_a_revoked_credential_shows_when_it_was_revoked(app, ui, network, frozen_clock):
     _, _, tech_id = network
     with app.app_context():
-        revoked = one(Credential, person_id=tech_id, type="CNIM")
-        revoked.status, revoked.number = "revoked", "CNIM-9"
-        db.session.commit()
-        revoked_id, number = revoked.id, revoked.number
-        count = db.session.query(Credential).count()
-    form = {
-        "type": "CNIM",
-        "number": number,
-        "issued_on": "2025-01-01",
-        "expires_on": "2029-12-31",
-        "verification_method": "primary_source",
-        "verified_on": "2024-01-05",  # before the revocation (today, 27 November)
-        "verified_by": "Dana",
-    }
-    page = ui.post_form(f"/people/{tech_id}/credentials/new", form)
-    assert page.status_code == 422
-    shown = field_error(page.get_data(as_text=True), "verified_on")
-    assert f"(credential {revoked_id}), which is revoked" in shown
-    assert "made on or after 2026-11-27" in shown
-    with app.app_context():
-        assert db.session.query(Credential).count() == count
-    added = ui.post_form(
-        f"/people/{tech_id}/credentials/new", {**form, "verified_on": "2026-11-27"}
+        credential = one(Credential, person_id=tech_id, type="CNIM")
+        credential_id, version = credential.id, str(credential.version)
+    page = ui.get(f"/credentials/{credential_id}").get_data(as_text=True)
+    assert "Revoked on" not in page
+    ui.post_form(f"/credentials/{credential_id}/status", {"status": "revoked", "version": version})
+    page = ui.get(f"/credentials/{credential_id}").get_data(as_text=True)
+    assert (
+        "Revoked on" in page and "a verification made before this day vouches for no CNIM" in page
     )
-    assert added.status_code == 302
+    with app.app_context():
+        assert db.session.get(Credential, credential_id).revoked_on == date(2026, 11, 27)
 
 
 @pytest.mark.parametrize(

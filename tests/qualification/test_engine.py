@@ -1317,3 +1317,95 @@ def test_agreement_without_the_needed_mode_says_so():
         "Supervision agreement at Mercy Hospital with physician P1 does not allow remote "
         "interpretation."
     )
+
+
+# --- revocations: a verification made before one vouches for nothing of that credential -----
+
+REVOKED = date(2026, 5, 1)
+
+
+def revocation(rid="r", type_code="CNIM", jurisdiction=None, revoked_on=REVOKED):
+    return e.RevocationFact(rid, type_code, jurisdiction, revoked_on)
+
+
+@pytest.mark.parametrize(
+    ("label", "verified_on", "revocations", "policy", "expected"),
+    [
+        ("no revocation", date(2024, 1, 5), (), POLICY, []),
+        (
+            "verified before the CNIM was revoked",
+            date(2024, 1, 5),
+            (revocation(),),
+            POLICY,
+            [("certification", e.CREDENTIAL_UNVERIFIED)],
+        ),
+        ("verified on the day of the revocation", REVOKED, (revocation(),), POLICY, []),
+        ("verified since", date(2026, 5, 2), (revocation(),), POLICY, []),
+        (
+            "the latest revocation counts",
+            date(2026, 5, 2),
+            (revocation("r1"), revocation("r2", revoked_on=date(2026, 6, 1))),
+            POLICY,
+            [("certification", e.CREDENTIAL_UNVERIFIED)],
+        ),
+        (
+            "no date for the verification",
+            None,
+            (revocation(),),
+            POLICY,
+            [("certification", e.CREDENTIAL_UNVERIFIED)],
+        ),
+        (
+            "another type was revoked",
+            date(2024, 1, 5),
+            (revocation(type_code="DABNM"),),
+            POLICY,
+            [],
+        ),
+        (
+            "unverified credentials count",
+            date(2024, 1, 5),
+            (revocation(),),
+            e.Policy(accept_unverified=True),
+            [],
+        ),
+    ],
+)
+def test_a_verification_made_before_a_revocation_does_not_count(
+    label, verified_on, revocations, policy, expected
+):
+    person = technologist(
+        credentials=(cred("c-cnim", "CNIM", verified_on=verified_on), cred("c-bls-t", "BLS")),
+        revocations=revocations,
+    )
+    d = run(person, TECH, policy=policy)
+    assert codes(d) == expected, label
+    if expected:
+        (reason,) = d.reasons
+        assert reason.evidence == ("c-cnim",)
+        assert reason.message.startswith(
+            f"CNIM certification was verified on {verified_on or 'an unknown date'}, before the "
+            "person's CNIM certification (credential r"
+        )
+        assert reason.message.endswith("it needs a verification made since.")
+
+
+def test_a_revoked_license_holds_back_verifications_in_its_state_only():
+    # one verification (an FSMB report, say) covered licenses in IL and WI; the IL one is revoked
+    verified = {"verified_on": date(2024, 1, 5)}
+    person = physician(
+        credentials=(
+            cred("c-abcn", "ABCN"),
+            cred("c-lic-il", "MEDICAL_LICENSE", jurisdiction="IL", **verified),
+            cred("c-lic-wi", "MEDICAL_LICENSE", jurisdiction="WI", **verified),
+            cred("c-bls-p", "BLS"),
+        ),
+        revocations=(revocation("r-il", "MEDICAL_LICENSE", "il"),),
+    )
+    in_illinois = run(person, DOC)
+    assert ("license", e.CREDENTIAL_UNVERIFIED) in codes(in_illinois)
+    from_wisconsin = run(person, DOC, case(patient_state="WI"))
+    assert "license" not in [requirement for requirement, _ in codes(from_wisconsin)]
+    assert ("license", "credential", "c-lic-wi") in [
+        (x.requirement, x.kind, x.id) for x in from_wisconsin.evidence
+    ]
