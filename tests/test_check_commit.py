@@ -67,3 +67,24 @@ def test_on_postgresql_only_a_plain_checks_commit_stops_waiting(app, monkeypatch
     assert ask("durable", "check") == "on"
     assert ask("asynchronous", "check") == "off"
     assert ask("asynchronous", "booking") == "on"  # a booking always waits for the disk
+
+
+@pytest.mark.postgres_only
+@pytest.mark.parametrize("word", ["Durable", "off", ""])
+def test_any_other_word_given_to_the_app_keeps_the_commit_durable(app, monkeypatch, word):
+    with app.app_context():
+        where, _, tech = f.network()
+        db.session.commit()
+        question = CaseSchema().load(case(where))
+        tech_id = tech.id
+    monkeypatch.setitem(app.config, "CHECK_COMMIT", word)  # set by hand, not read and checked
+    with app.test_request_context("/api/v1/qualification-checks", method="POST"):
+        service.check(
+            session=db.session,
+            person_id=tech_id,
+            role="technologist",
+            case=question,
+            asked_by="test",
+        )
+        assert _synchronous_commit() == "on"
+        db.session.rollback()

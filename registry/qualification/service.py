@@ -173,7 +173,8 @@ def check(
         decision=decision,
         asked_by=asked_by,
         purpose=purpose,
-        wait_for_disk=current_app.config["CHECK_COMMIT"] == "durable",
+        # anything but the one word for it keeps the commit durable
+        wait_for_disk=current_app.config["CHECK_COMMIT"] != "asynchronous",
     )
 
 
