@@ -155,6 +155,23 @@ def test_cancelling_frees_the_slot_and_is_kept(app_context, client, auth):
     assert sorted(a["status"] for a in listed) == ["booked", "cancelled"]
 
 
+def test_a_booking_has_an_etag_and_a_cancel_honours_if_match(app_context, client, auth):
+    where, _, tech = f.network()
+    booked = book(client, auth, tech, "technologist", case(where)).json
+    url = f"/api/v1/assignments/{booked['id']}"
+    read = client.get(url, headers=auth)
+    etag = read.headers["ETag"]
+    stale = client.post(f"{url}/cancel", headers={**auth, "If-Match": '"not-this-one"'})
+    assert stale.status_code == 412
+    assert client.get(url, headers=auth).json["status"] == "booked"
+    cancelled = client.post(f"{url}/cancel", headers={**auth, "If-Match": etag})
+    assert cancelled.status_code == 200 and cancelled.headers["ETag"] != etag
+    # someone who read it before that cancel is told it changed, not that it is cancelled
+    late = client.post(f"{url}/cancel", headers={**auth, "If-Match": etag})
+    assert late.status_code == 412
+    assert client.get(url, headers=auth).headers["ETag"] == cancelled.headers["ETag"]
+
+
 def test_a_booking_is_stored_and_audited_like_any_other_write(app_context, client, auth):
     # the booking inserts its row and audit event without the ORM: they must read back as the
     # ORM would have written them, and a later cancel (an ORM update) must find version 1

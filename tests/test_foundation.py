@@ -129,6 +129,29 @@ def test_docs_are_served_without_a_cdn(client):
     assert spec.status_code == 200 and spec.json["openapi"].startswith("3.")
 
 
+def test_the_openapi_description_names_the_error_answers_and_scopes(app, client, make_key):
+    spec = client.get("/api/v1/openapi.json").json
+    cancel = spec["paths"]["/api/v1/assignments/{assignment_id}/cancel"]["post"]
+    assert {"401", "403", "404", "412", "413", "415", "422"} <= set(cancel["responses"])
+    assert cancel["x-required-scopes"] == ["check"]
+    assert cancel["description"].endswith("Needs an API key with the check scope.")
+    people = spec["paths"]["/api/v1/people"]
+    assert "404" not in people["get"]["responses"] and "415" not in people["get"]["responses"]
+    assert people["post"]["x-required-scopes"] == ["write"]
+    # what it says is what the API does: every operation's scopes are the ones it checks
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            if method == "parameters":
+                continue
+            scopes = operation.get("x-required-scopes")
+            assert scopes, (method, path)
+            others = [s for s in ("read", "check", "write", "admin") if s not in scopes]
+            if not others or "{" in path:
+                continue
+            refused = client.open(path, method=method.upper(), headers=make_key(others[:1]))
+            assert refused.status_code == 403, (method, path)
+
+
 def test_request_id_is_returned_and_recorded(client, auth):
     response = client.post(
         "/api/v1/people",

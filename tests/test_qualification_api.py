@@ -290,3 +290,14 @@ def test_a_verification_made_before_a_revocation_vouches_for_no_cnim(
     decision = ask(client, auth, tech, "technologist", case(where))
     assert decision["qualified"] is True
     assert copy.json["id"] in [e["id"] for e in decision["evidence"]]
+
+
+def test_an_unknown_modality_is_named_with_the_codes_there_are(app_context, client, auth):
+    where, _, tech = f.network()
+    body = {"person_id": tech.id, "role": "technologist", "case": case(where)}
+    body["case"]["modalities"] = ["SSEP", "ssep", " EMG"]
+    response = client.post("/api/v1/qualification-checks", json=body, headers=auth)
+    assert response.status_code == 422
+    (message,) = response.json["errors"]["case"]["modalities"]
+    assert message.startswith("Unknown modalities: 'ssep', ' EMG'; the codes are ")
+    assert "SSEP, TCMEP" in message and message.endswith(".")

@@ -2,8 +2,10 @@
 
 import hashlib
 import re
+from http import HTTPStatus
 
 import flask_smorest
+from apispec import BasePlugin
 from flask import current_app, g, request
 from flask_smorest import Api, abort
 from webargs.flaskparser import FlaskParser
@@ -38,9 +40,37 @@ class Blueprint(flask_smorest.Blueprint):
     PAGINATION_ARGUMENTS_PARSER = RegistryParser()
 
 
+class ErrorAnswersPlugin(BasePlugin):
+    """Documents, on every operation, the error answers the API's shared rules give (so a
+    client generated from the OpenAPI description knows them), and the scopes it needs."""
+
+    def operation_helper(self, path=None, operations=None, **kwargs) -> None:
+        rule = kwargs.get("rule")
+        for method, operation in (operations or {}).items():
+            codes = [401, 403]  # no or a bad key; a key without the scope
+            if path and "{" in path:
+                codes.append(404)
+            if method in ("post", "put", "patch"):
+                codes += [413, 415]  # over 16 MB; not sent as JSON
+            responses = operation.setdefault("responses", {})
+            for code in codes:
+                # flask-smorest's response components, named as HTTPStatus names them
+                responses.setdefault(code, HTTPStatus(code).name)
+            if rule is not None:
+                scopes = required_scopes_for(rule.endpoint, method)
+                operation["x-required-scopes"] = list(scopes)
+                needs = f"Needs an API key with the {' or '.join(scopes)} scope."
+                operation["description"] = f"{operation.get('description', '')}\n\n{needs}".strip()
+
+
 class RegistryApi(Api):
     """flask-smorest's Api whose error bodies may also carry a qualification ``decision``, and
     whose 422s carry a ``message`` as the services' do."""
+
+    def register_blueprint(self, blp, **options):
+        # inside the app, so that the description can name each operation's scopes
+        with self._app.app_context():
+            super().register_blueprint(blp, **options)
 
     def handle_http_exception(self, error):
         payload, code, headers = super().handle_http_exception(error)
@@ -70,7 +100,7 @@ class RegistryApi(Api):
         )
 
 
-api = RegistryApi()
+api = RegistryApi(spec_kwargs={"extra_plugins": [ErrorAnswersPlugin()]})
 
 # OpenAPI for a read of one record and for an update: the ETag, the optional If-Match, the 412
 READ_ONE_DOC = {"responses": {200: {"headers": {"ETag": "ETAG"}}}}

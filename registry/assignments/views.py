@@ -3,7 +3,16 @@
 from flask.views import MethodView
 from flask_smorest import abort
 
-from registry.api import Blueprint, paginate, requires_scope, takes_write_lock_late
+from registry.api import (
+    READ_ONE_DOC,
+    UPDATE_DOC,
+    Blueprint,
+    check_if_match,
+    paginate,
+    requires_scope,
+    set_etag,
+    takes_write_lock_late,
+)
 from registry.assignments import service
 from registry.audit.context import current_actor
 from registry.database import db
@@ -68,9 +77,11 @@ class Assignments(MethodView):
 class AssignmentById(MethodView):
     @requires_scope("read", "check")
     @blp.response(200, AssignmentSchema)
+    @blp.doc(**READ_ONE_DOC)
     def get(self, assignment_id):
         """One booking with the decision it was made on."""
         found = service.get(session=db.session, assignment_id=assignment_id)
+        set_etag(found)
         return service.with_decisions(session=db.session, assignments=[found])[0]
 
 
@@ -79,9 +90,12 @@ class AssignmentCancel(MethodView):
     @requires_scope("check")
     @blp.arguments(CancelRequestSchema(), required=False)
     @blp.response(200, AssignmentSchema)
+    @blp.doc(**UPDATE_DOC)
     def post(self, data, assignment_id):
-        """Cancel a booking; its slot is free again. Nothing is deleted."""
+        """Cancel a booking; its slot is free again. Nothing is deleted. Send If-Match with the
+        ETag you read to cancel only the booking as you saw it (412 if it changed)."""
         found = service.get(session=db.session, assignment_id=assignment_id)
+        check_if_match(found)
         service.cancel(
             session=db.session,
             assignment=found,
@@ -89,4 +103,5 @@ class AssignmentCancel(MethodView):
             reason=(data or {}).get("reason"),
         )
         db.session.commit()
+        set_etag(found)
         return service.with_decisions(session=db.session, assignments=[found])[0]

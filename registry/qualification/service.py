@@ -59,7 +59,10 @@ def _load(session, *, case_data: dict, candidates, params, role, policy):
         code for code in dict.fromkeys(case_data["modalities"]) if code not in loaded.modality_codes
     ]
     if unknown:
-        errors["modalities"] = [f"Unknown modalities: {', '.join(unknown)}."]
+        errors["modalities"] = [
+            f"Unknown modalities: {', '.join(repr(code) for code in unknown)}; the codes are "
+            f"{', '.join(sorted(loaded.modality_codes))}."
+        ]
     if supervisor and loaded.supervisor_kind != "physician":
         errors["supervising_physician_id"] = ["No physician with this id."]
     if errors:
