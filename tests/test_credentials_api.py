@@ -345,16 +345,23 @@ def test_a_revoked_credential_is_reinstated_only_with_a_new_verification(
     assert client.patch(url, json={"status": "revoked"}, headers=auth).status_code == 200
     refused = client.patch(url, json={"status": "active"}, headers=auth)
     assert refused.status_code == 422 and list(refused.json["errors"]) == ["status"]
-    # no side door: another status first, or the verification cleared or swapped meanwhile
+    # no side door: another status first, the verification cleared or swapped, another state
     side_doors = [
         ({"status": "suspended"}, "status"),
-        ({"status": "entered_in_error"}, "status"),
         ({"verification": None}, "verification"),
         ({"verification": {**VERIFICATION, "verified_on": "2026-11-01"}}, "verification"),
+        ({"jurisdiction": "KS"}, "jurisdiction"),
     ]
     for body, field in side_doors:
         door = client.patch(url, json=body, headers=auth)
         assert door.status_code == 422 and list(door.json["errors"]) == [field], body
+    # it may be marked entered in error (a record that should not exist): that is no way out
+    marked = client.patch(url, json={"status": "entered_in_error"}, headers=auth)
+    assert marked.status_code == 200 and marked.json["revoked_on"] == "2026-11-27"
+    for body, field in side_doors[:1] + [({"status": "active"}, "status")]:
+        door = client.patch(url, json=body, headers=auth)
+        assert door.status_code == 422 and list(door.json["errors"]) == [field], body
+    assert client.patch(url, json={"status": "revoked"}, headers=auth).status_code == 200
     echoed = client.patch(
         url, json={"status": "active", "verification": VERIFICATION}, headers=auth
     )
@@ -367,8 +374,8 @@ def test_a_revoked_credential_is_reinstated_only_with_a_new_verification(
     assert early.json["errors"] == {
         "verification": {
             "verified_on": [
-                "A reinstatement needs a verification made on or after 2026-11-27, when the "
-                "credential was revoked."
+                "A reinstatement needs a verification made on or after 2026-11-27: the "
+                "credential was revoked, and the verification it had does not vouch for it."
             ]
         }
     }
@@ -397,7 +404,9 @@ def test_credential_lists_filter_and_page(client, auth):
     add_credential(client, auth, tech, CNIM)
     add_credential(client, auth, tech, {"type": "BLS", "expires_on": "2026-06-30"})
     add_credential(client, auth, doc, {"type": "BLS", "expires_on": "2027-06-30"})
-    revoked = add_credential(client, auth, doc, {"type": "ABCN", "status": "revoked"})
+    revoked = add_credential(
+        client, auth, doc, {"type": "ABCN", "status": "revoked", "revoked_on": "2025-03-01"}
+    )
     assert revoked.status_code == 201
 
     everything = client.get(f"{API}/credentials", headers=auth).json
@@ -563,9 +572,12 @@ def test_a_revocation_is_dated_and_the_date_goes_with_the_status(client, auth, f
     reinstated = client.patch(url, json={"status": "active", "verification": since}, headers=auth)
     assert reinstated.status_code == 200
     assert (reinstated.json["status"], reinstated.json["revoked_on"]) == ("active", None)
-    # a revoked credential entered as such, with the issuer's date (a record of history)
-    old = {**CNIM, "number": "OLD", "status": "revoked", "revoked_on": "2019-06-30"}
-    history = add_credential(client, auth, tech, old)
+    # a revoked credential entered as such (a record of history) needs the issuer's date:
+    # today's would hold back the person's verifications made before today
+    old = {**CNIM, "number": "OLD", "status": "revoked"}
+    undated = add_credential(client, auth, tech, old)
+    assert undated.status_code == 422 and list(undated.json["errors"]) == ["revoked_on"]
+    history = add_credential(client, auth, tech, {**old, "revoked_on": "2019-06-30"})
     assert history.status_code == 201 and history.json["revoked_on"] == "2019-06-30"
 
 

@@ -301,3 +301,49 @@ def test_an_unknown_modality_is_named_with_the_codes_there_are(app_context, clie
     (message,) = response.json["errors"]["case"]["modalities"]
     assert message.startswith("Unknown modalities: 'ssep', ' EMG'; the codes are ")
     assert "SSEP, TCMEP" in message and message.endswith(".")
+
+
+def test_no_copy_of_a_revoked_cnim_qualifies_in_a_check_a_search_or_a_booking(
+    app_context, client, auth, frozen_clock
+):
+    where, _, tech = f.network()
+    cnim = db.session.query(Credential).filter_by(person_id=tech.id, type="CNIM").one()
+    # verified today and revoked today: the copy carries that very verification, and names a
+    # state (a CNIM is one certification, whatever state a record of it names)
+    cnim.verified_on = date(2026, 11, 27)
+    db.session.commit()
+    verification = {
+        "method": cnim.verification_method,
+        "verified_on": "2026-11-27",
+        "verified_by": cnim.verified_by,
+        "source": cnim.verification_source,
+    }
+    copy = {
+        "type": "CNIM",
+        "jurisdiction": "ks",
+        "issued_on": "2023-01-01",
+        "expires_on": "2028-12-31",
+        "verification": verification,
+    }
+    client.patch(f"/api/v1/credentials/{cnim.id}", json={"status": "revoked"}, headers=auth)
+    added = client.post(f"/api/v1/people/{tech.id}/credentials", json=copy, headers=auth)
+    assert added.status_code == 201
+    decision = ask(client, auth, tech, "technologist", case(where))
+    assert codes(decision) == ["CREDENTIAL_UNVERIFIED"]
+    assert decision["reasons"][0]["evidence"] == [added.json["id"], cnim.id]
+    assert (
+        "only a verification made on or after 2026-11-28 counts"
+        in (decision["reasons"][0]["message"])
+    )
+    search = client.post(
+        "/api/v1/qualification-searches",
+        json={"role": "technologist", "case": case(where), "include_unqualified": True},
+        headers=auth,
+    ).json
+    assert tech.id not in [hit["person_id"] for hit in search["qualified"]]
+    booking = client.post(
+        "/api/v1/assignments",
+        json={"person_id": tech.id, "role": "technologist", "case": case(where)},
+        headers=auth,
+    )
+    assert booking.status_code == 409

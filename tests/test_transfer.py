@@ -374,24 +374,30 @@ def test_a_revoked_credential_row_carries_its_revocation_date(session, frozen_cl
     text = _credentials_file(
         # history: revoked years ago, on the issuer's date
         "HR-1,,CNIM,C-1,,,2015-01-01,2019-12-31,revoked,primary_source,2015-02-01,Dana,,2018-06-30",
-        # revoked, no date given: the day of the import (27 November)
-        "HR-1,,BLS,B-1,,,2024-01-01,2026-12-31,revoked,,,,,",
     )
     report = import_csv(session=session, kind="credentials", text=text, dry_run=False)
     assert report.committed, report.errors()
-    dates = {c.type: c.revoked_on for c in session.scalars(select(Credential))}
-    assert dates == {"CNIM": date(2018, 6, 30), "BLS": date(2026, 11, 27)}
+    (revoked,) = session.scalars(select(Credential))
+    assert revoked.revoked_on == date(2018, 6, 30)
     exported = io.StringIO()
     csv_export.export_credentials(session=session, stream=exported)
-    rows = list(csv.DictReader(io.StringIO(exported.getvalue())))
-    assert sorted(row["revoked_on"] for row in rows) == ["2018-06-30", "2026-11-27"]
-    # a date on a credential that is not revoked is the row's error, and nothing is written
-    bad = _credentials_file("HR-1,,CNIM,C-2,,,2024-01-01,2028-12-31,active,,,,,2026-11-01")
+    (row,) = csv.DictReader(io.StringIO(exported.getvalue()))
+    assert row["revoked_on"] == "2018-06-30"
+    # a revoked row without its date, or a date on a row that is not revoked: the row's error,
+    # and nothing is written
+    bad = _credentials_file(
+        "HR-1,,BLS,B-1,,,2024-01-01,2026-12-31,revoked,,,,,",
+        "HR-1,,CNIM,C-2,,,2024-01-01,2028-12-31,active,,,,,2026-11-01",
+    )
     refused = import_csv(session=session, kind="credentials", text=bad, dry_run=False)
     assert refused.errors() == [
-        {"row": 2, "revoked_on": "Only a revoked credential has a revocation date."}
+        {
+            "row": 2,
+            "revoked_on": "Give the day the issuer revoked it (a credential entered as revoked).",
+        },
+        {"row": 3, "revoked_on": "Only a revoked credential has a revocation date."},
     ]
-    assert session.query(Credential).filter_by(person_id=tech.id).count() == 2
+    assert session.query(Credential).filter_by(person_id=tech.id).count() == 1
 
 
 def test_reimporting_a_file_is_refused_with_one_lookup_for_the_whole_file(session, app):

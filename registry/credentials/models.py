@@ -60,6 +60,14 @@ class Credential(IdMixin, TimestampMixin, VersionedMixin, Base):
     credential_type = relationship("CredentialType", lazy="raise")
 
     @property
+    def revoked_until_reinstated(self) -> bool:
+        """Revoked, or revoked and then marked entered in error: either way its way back to
+        active is a reinstatement with a new verification."""
+        return self.status == "revoked" or (
+            self.status == "entered_in_error" and self.revoked_on is not None
+        )
+
+    @property
     def verified(self) -> bool:
         return self.verification_method is not None and self.verified_on is not None
 

@@ -283,13 +283,6 @@ def _check_jurisdiction(jurisdiction: str | None, credential_type: CredentialTyp
         )
 
 
-REVOKED_STAYS = "A revoked credential stays revoked until it is reinstated with a new verification."
-REINSTATE_WITH_NEW_VERIFICATION = (
-    "A revoked credential is reinstated with a new verification: the one on file predates the "
-    "revocation."
-)
-
-
 def _check_verification_date(values: dict) -> None:
     """A verification is dated no later than tomorrow in the registry's zone (a coordinator a
     day ahead of it is still right)."""
@@ -305,20 +298,30 @@ def _check_verification_date(values: dict) -> None:
 
 def _date_the_revocation(values: dict, *, status: str, was: str | None) -> None:
     """``revoked_on`` goes with status revoked: the date given (not after tomorrow), else the
-    day the credential becomes revoked; it goes away when the credential is reinstated. The
-    qualification rules hold a verification made before it against every credential of the
-    same type and jurisdiction."""
+    day an existing credential becomes revoked (a credential entered as revoked needs its
+    date: it would otherwise hold back the person's verifications made before today). It is
+    kept when a revoked credential is marked entered in error and goes when the credential is
+    reinstated. The qualification rules hold verifications made before it (and the revoked
+    credential's own) against every credential of the same type and, for licenses, state."""
+    given = values.pop("revoked_on", None)  # null: not given
     if status != "revoked":
-        if values.get("revoked_on") is not None:
+        if given is not None:
             raise InvalidData({"revoked_on": ["Only a revoked credential has a revocation date."]})
-        if was == "revoked":
+        if was in ("revoked", "entered_in_error") and status in ("active", "suspended"):
             values["revoked_on"] = None
         return
-    given = values.pop("revoked_on", None)  # null: not given
     today = clock.today(registry_timezone())
     if given is not None and given > today + timedelta(days=1):
         raise InvalidData(
             {"revoked_on": [f"A revocation cannot be dated after {today + timedelta(days=1)}."]}
+        )
+    if given is None and was is None:
+        raise InvalidData(
+            {
+                "revoked_on": [
+                    "Give the day the issuer revoked it (a credential entered as revoked)."
+                ]
+            }
         )
     if given is not None:
         values["revoked_on"] = given
@@ -334,36 +337,64 @@ def _revoked_by(credential: Credential) -> date:
     return credential.updated_at.astimezone(ZoneInfo(registry_timezone())).date()
 
 
+def _earliest_reverification(credential: Credential) -> date:
+    """The first day a verification of a revoked credential's reinstatement may be dated: not
+    before the revocation, and after the verification it had."""
+    earliest = _revoked_by(credential)
+    if credential.verified_on is not None and credential.verified_on >= earliest:
+        earliest = credential.verified_on + timedelta(days=1)
+    return earliest
+
+
+REVOKED_STAYS = (
+    "A revoked credential stays revoked (or is marked entered in error) until it is reinstated "
+    "with a new verification."
+)
+REINSTATE_WITH_NEW_VERIFICATION = (
+    "A revoked credential is reinstated with a new verification: the one on file predates the "
+    "revocation."
+)
+
+
 def _keep_revoked_until_reverified(credential: Credential, values: dict) -> None:
     """The issuer took a revoked credential back, so the verification on file no longer vouches
-    for it. Its only way out is a reinstatement (status ``active``) with a new verification;
-    meanwhile neither another status nor a change of verification may open a side door
-    (suspended, then active; or the verification cleared, reinstated, then put back)."""
-    if credential.status != "revoked":
+    for it. Its only way out is a reinstatement (status ``active``) with a verification made
+    since; it may be marked entered in error (a record that should not exist), which changes
+    nothing of that. Meanwhile neither another status, nor a change of verification or state,
+    may open a side door (suspended, then active; the verification cleared, reinstated, then
+    put back; a revoked license moved to another state)."""
+    if not credential.revoked_until_reinstated:
         return
-    status = values.get("status", "revoked")
+    status = values.get("status", credential.status)
     if status == "active":
         given = values.get("verification")
         if given is None or _on_file(credential, given):
             raise InvalidData({"status": [REINSTATE_WITH_NEW_VERIFICATION]})
-        since = _revoked_by(credential)
-        if given.get("verified_on") and given["verified_on"] < since:
+        earliest = _earliest_reverification(credential)
+        if given.get("verified_on") and given["verified_on"] < earliest:
             raise InvalidData(
                 {
                     "verification": {
                         "verified_on": [
-                            f"A reinstatement needs a verification made on or after {since}, "
-                            "when the credential was revoked."
+                            f"A reinstatement needs a verification made on or after {earliest}: "
+                            "the credential was revoked, and the verification it had does not "
+                            "vouch for it."
                         ]
                     }
                 }
             )
-    elif status != "revoked":
+        return
+    if status not in ("revoked", "entered_in_error"):
         raise InvalidData({"status": [REVOKED_STAYS]})
-    elif "verification" in values and (
+    if "verification" in values and (
         values["verification"] is None or not _on_file(credential, values["verification"])
     ):
         raise InvalidData({"verification": [REVOKED_STAYS]})
+    if (
+        "jurisdiction" in values
+        and (values["jurisdiction"] or "").upper() != (credential.jurisdiction or "").upper()
+    ):
+        raise InvalidData({"jurisdiction": [REVOKED_STAYS]})
 
 
 def _require_verification_of_wider_facts(credential: Credential, values: dict) -> None:

@@ -156,13 +156,15 @@ class CredentialFact:
 
 @dataclass(frozen=True)
 class RevocationFact:
-    """A credential of the person's that its issuer revoked, and when: a verification made
-    before that date does not vouch for a credential of the same type (and jurisdiction)."""
+    """A credential of the person's that its issuer revoked, when, and when the verification
+    it had was made: neither that verification nor any made before the revocation vouches for
+    a credential of the same type (and, for licenses, the same jurisdiction)."""
 
     id: str
     type_code: str
     jurisdiction: str | None
     revoked_on: date
+    verified_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -607,22 +609,25 @@ class _Evaluation:
 
     # -- credentials --------------------------------------------------------------------------
 
-    def _credential_failures(self, cred: CredentialFact) -> list[tuple[str, str]]:
-        """Every way one credential falls short of valid for the window, as (code, message)."""
+    def _credential_failures(self, cred: CredentialFact) -> list[tuple[str, str, tuple]]:
+        """Every way one credential falls short of valid for the window, as (code, message,
+        the ids of other records the reason involves)."""
         label = self._credential_label(cred)
-        out: list[tuple[str, str]] = []
+        out: list[tuple[str, str, tuple]] = []
         if cred.status != "active":
-            out.append((CREDENTIAL_INACTIVE, f"{label} is {cred.status}."))
+            out.append((CREDENTIAL_INACTIVE, f"{label} is {cred.status}.", ()))
         if not cred.verified and not self.policy.accept_unverified:
-            out.append((CREDENTIAL_UNVERIFIED, f"{label} has not been verified."))
+            out.append((CREDENTIAL_UNVERIFIED, f"{label} has not been verified.", ()))
         elif not self._is_verified(cred):
-            revoked = self._revoked_since(cred)
+            revoked, earliest = self._held_back(cred)
             out.append(
                 (
                     CREDENTIAL_UNVERIFIED,
-                    f"{label} was verified on {cred.verified_on or 'an unknown date'}, before "
-                    f"the person's {label} (credential {revoked.id}) was revoked on "
-                    f"{revoked.revoked_on}: it needs a verification made since.",
+                    f"{label} was verified on {cred.verified_on or 'an unknown date'}; the "
+                    f"person's {self._type_label(revoked.type_code)} (credential {revoked.id}) "
+                    f"was revoked on {revoked.revoked_on}, so only a verification made on or "
+                    f"after {earliest} counts.",
+                    (revoked.id,),
                 )
             )
         if cred.issued_on is not None and cred.issued_on > self.first:
@@ -631,6 +636,7 @@ class _Evaluation:
                     CREDENTIAL_NOT_YET_VALID,
                     f"{label} is issued on {cred.issued_on}, after the case starts on "
                     f"{self.first} ({self.tz}).",
+                    (),
                 )
             )
         if cred.expires_on is not None and cred.expires_on < self.last:
@@ -639,6 +645,7 @@ class _Evaluation:
                     CREDENTIAL_EXPIRED,
                     f"{label} expires {cred.expires_on}, before the case ends on "
                     f"{self.last} ({self.tz}).",
+                    (),
                 )
             )
         return out
@@ -654,29 +661,43 @@ class _Evaluation:
 
     def _is_verified(self, cred: CredentialFact) -> bool:
         """Verified (or the policy counts unverified credentials), and not by a verification
-        made before the person's credential of the same type and jurisdiction was revoked:
-        the issuer took that back, so what vouched before does not vouch for a record of it
-        entered again, a copy, or another record verified at the same time."""
+        made before the person's credential of the same type (for licenses: and jurisdiction)
+        was revoked, nor by one no later than the revoked credential's own: the issuer took
+        that credential back, so what vouched before does not vouch for a record of it entered
+        again, a copy, or another record verified with it."""
         if self.policy.accept_unverified:
             return True
         if not cred.verified:
             return False
-        revoked = self._revoked_since(cred)
-        return revoked is None or (
-            cred.verified_on is not None and cred.verified_on >= revoked.revoked_on
+        held_back = self._held_back(cred)
+        return held_back is None or (
+            cred.verified_on is not None and cred.verified_on >= held_back[1]
         )
 
-    def _revoked_since(self, cred: CredentialFact) -> RevocationFact | None:
-        """The latest revocation of the person's credentials of this type and jurisdiction."""
+    def _held_back(self, cred: CredentialFact) -> tuple[RevocationFact, date] | None:
+        """The revocation that holds verifications of this credential back, and the first day
+        a verification counts again; None when no revocation applies."""
         if self._revoked is None:
             self._revoked = {}
             for r in self.person.revocations:
-                key = (r.type_code, (r.jurisdiction or "").upper())
-                if key not in self._revoked or r.revoked_on > self._revoked[key].revoked_on:
-                    self._revoked[key] = r
+                earliest = r.revoked_on
+                if r.verified_on is not None and r.verified_on >= earliest:
+                    earliest = r.verified_on + timedelta(days=1)
+                key = self._revocation_key(r.type_code, r.jurisdiction)
+                if key not in self._revoked or earliest > self._revoked[key][1]:
+                    self._revoked[key] = (r, earliest)
         if not self._revoked:
             return None
-        return self._revoked.get((cred.type_code, (cred.jurisdiction or "").upper()))
+        return self._revoked.get(self._revocation_key(cred.type_code, cred.jurisdiction))
+
+    def _revocation_key(self, code: str, jurisdiction: str | None) -> tuple[str, str]:
+        """What a revocation applies to: the type, and for licenses the jurisdiction too (any
+        other credential is one, whatever state a record names)."""
+        ctype = self.facts.credential_types.get(code)
+        is_license = (ctype is not None and ctype.category == "license") or (
+            code == self.policy.license_type
+        )
+        return code, (jurisdiction or "").upper() if is_license else ""
 
     def _closeness_key(self, cred: CredentialFact) -> tuple:
         """Sort key: the candidate closest to valid comes first."""
@@ -726,8 +747,8 @@ class _Evaluation:
         elif not valid:
             closest = min(candidates, key=self._closeness_key)
             failures.extend(
-                (fcode, message, (closest.id,))
-                for fcode, message in self._credential_failures(closest)
+                (fcode, message, (closest.id, *others))
+                for fcode, message, others in self._credential_failures(closest)
             )
         if dependency is not None and not dependency.valid:
             needed_by = f" {code} is only valid while {dependency.code} is."

@@ -192,6 +192,7 @@ def _statement(people_where: str, *, of_people: str = ""):
             text1="type",
             text4="jurisdiction",
             date1="revoked_on",
+            date2="verified_on",
         )
         + f" WHERE {of_people} AND status = 'revoked' AND revoked_on IS NOT NULL",
         _select(
@@ -444,6 +445,7 @@ def _person_facts(by_fact, *, facility_id, credential_codes) -> dict[str, engine
                     type_code=row[_TEXT1],
                     jurisdiction=row[_TEXT4],
                     revoked_on=row[_DATE1],
+                    verified_on=row[_DATE2],
                 )
             )
     for row in by_fact["appointment"]:

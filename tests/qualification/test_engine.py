@@ -1324,70 +1324,103 @@ def test_agreement_without_the_needed_mode_says_so():
 REVOKED = date(2026, 5, 1)
 
 
-def revocation(rid="r", type_code="CNIM", jurisdiction=None, revoked_on=REVOKED):
-    return e.RevocationFact(rid, type_code, jurisdiction, revoked_on)
+def revocation(rid="r", type_code="CNIM", jurisdiction=None, revoked_on=REVOKED, verified_on=None):
+    return e.RevocationFact(rid, type_code, jurisdiction, revoked_on, verified_on)
 
 
 @pytest.mark.parametrize(
-    ("label", "verified_on", "revocations", "policy", "expected"),
+    ("label", "verified_on", "revocations", "policy", "earliest"),
     [
-        ("no revocation", date(2024, 1, 5), (), POLICY, []),
+        ("no revocation", date(2024, 1, 5), (), POLICY, None),
         (
             "verified before the CNIM was revoked",
             date(2024, 1, 5),
             (revocation(),),
             POLICY,
-            [("certification", e.CREDENTIAL_UNVERIFIED)],
+            REVOKED,
         ),
-        ("verified on the day of the revocation", REVOKED, (revocation(),), POLICY, []),
-        ("verified since", date(2026, 5, 2), (revocation(),), POLICY, []),
+        ("verified on the day of the revocation", REVOKED, (revocation(),), POLICY, None),
+        ("verified since", date(2026, 5, 2), (revocation(),), POLICY, None),
         (
             "the latest revocation counts",
             date(2026, 5, 2),
             (revocation("r1"), revocation("r2", revoked_on=date(2026, 6, 1))),
             POLICY,
-            [("certification", e.CREDENTIAL_UNVERIFIED)],
+            date(2026, 6, 1),
+        ),
+        ("no date for the verification", None, (revocation(),), POLICY, REVOKED),
+        (
+            # verified and revoked the same day: that verification is the revoked one's
+            "the revoked credential's own verification, revoked that day",
+            REVOKED,
+            (revocation(verified_on=REVOKED),),
+            POLICY,
+            date(2026, 5, 2),
         ),
         (
-            "no date for the verification",
-            None,
-            (revocation(),),
+            # the issuer's date is earlier than the verification on file: that one does not count
+            "the issuer revoked it before the verification on file",
+            date(2024, 1, 5),
+            (revocation(revoked_on=date(2023, 6, 30), verified_on=date(2024, 1, 5)),),
             POLICY,
-            [("certification", e.CREDENTIAL_UNVERIFIED)],
+            date(2024, 1, 6),
         ),
         (
             "another type was revoked",
             date(2024, 1, 5),
             (revocation(type_code="DABNM"),),
             POLICY,
-            [],
+            None,
         ),
         (
             "unverified credentials count",
             date(2024, 1, 5),
             (revocation(),),
             e.Policy(accept_unverified=True),
-            [],
+            None,
         ),
     ],
 )
 def test_a_verification_made_before_a_revocation_does_not_count(
-    label, verified_on, revocations, policy, expected
+    label, verified_on, revocations, policy, earliest
 ):
     person = technologist(
         credentials=(cred("c-cnim", "CNIM", verified_on=verified_on), cred("c-bls-t", "BLS")),
         revocations=revocations,
     )
     d = run(person, TECH, policy=policy)
-    assert codes(d) == expected, label
-    if expected:
-        (reason,) = d.reasons
-        assert reason.evidence == ("c-cnim",)
-        assert reason.message.startswith(
-            f"CNIM certification was verified on {verified_on or 'an unknown date'}, before the "
-            "person's CNIM certification (credential r"
-        )
-        assert reason.message.endswith("it needs a verification made since.")
+    if earliest is None:
+        assert d.qualified, label
+        return
+    assert codes(d) == [("certification", e.CREDENTIAL_UNVERIFIED)], label
+    (reason,) = d.reasons
+    revoked = max(revocations, key=lambda r: r.revoked_on)
+    # the evidence names the credential and the revoked one that holds it back
+    assert reason.evidence == ("c-cnim", revoked.id)
+    assert reason.message == (
+        f"CNIM certification was verified on {verified_on or 'an unknown date'}; the person's "
+        f"CNIM certification (credential {revoked.id}) was revoked on {revoked.revoked_on}, so "
+        f"only a verification made on or after {earliest} counts."
+    ), label
+
+
+def test_a_state_on_a_record_of_another_kind_of_credential_escapes_no_revocation():
+    # only licenses are per state; a CNIM (or a board certification) is one, whatever state a
+    # record of it names
+    copy = cred("c-copy", "CNIM", jurisdiction="KS", verified_on=date(2024, 1, 5))
+    person = technologist(credentials=(copy, cred("b", "BLS")), revocations=(revocation(),))
+    assert codes(run(person, TECH)) == [("certification", e.CREDENTIAL_UNVERIFIED)]
+    # and through depends_on: ABPN-CN is only valid while ABPN-N is
+    doc = physician(
+        credentials=(
+            cred("c-cn", "ABPN-CN"),
+            cred("c-n", "ABPN-N", jurisdiction="KS", verified_on=date(2024, 1, 5)),
+            cred("c-lic-il", "MEDICAL_LICENSE", jurisdiction="IL"),
+            cred("c-bls-p", "BLS"),
+        ),
+        revocations=(revocation("r-n", "ABPN-N"),),
+    )
+    assert codes(run(doc, DOC)) == [("board_certification", e.CREDENTIAL_UNVERIFIED)]
 
 
 def test_a_revoked_license_holds_back_verifications_in_its_state_only():

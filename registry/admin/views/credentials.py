@@ -349,7 +349,7 @@ def credential_reinstate(credential_id):
     record = service.get(session=db.session, credential_id=credential_id)
     person = people_service.get(session=db.session, person_id=record.person_id)
     back = url_for("admin.credential", credential_id=record.id)
-    if record.status != "revoked":
+    if not record.revoked_until_reinstated:
         flash(f"This {record.type} is not revoked: change its status on its page.", "error")
         return redirect(back)
     title = f"Reinstate {record.type} of {person.name}"
