@@ -1234,14 +1234,21 @@ class _Evaluation:
 
     def _check_schedule(self, requirement: str) -> None:
         overlapping = self._overlapping()
-        if overlapping:
-            self._fail(
-                requirement,
-                SCHEDULE_CONFLICT,
-                f"{self.person.name} is already booked on "
-                f"{_plural(len(overlapping), 'case')} overlapping this one.",
-                [b.id for b in overlapping],
+        if not overlapping:
+            return
+        same_case = [b for b in overlapping if self._is_this_case(b)]
+        if same_case:
+            # a re-sent booking (a retry after a timeout, say): say so, not just "a conflict"
+            others = len(overlapping) - len(same_case)
+            message = f"{self.person.name} is already booked on case {self.case.case_ref}" + (
+                f", and on {_plural(others, 'other case')} overlapping it." if others else "."
             )
+        else:
+            message = (
+                f"{self.person.name} is already booked on "
+                f"{_plural(len(overlapping), 'case')} overlapping this one."
+            )
+        self._fail(requirement, SCHEDULE_CONFLICT, message, [b.id for b in overlapping])
 
     def _check_concurrency(self, requirement: str) -> None:
         overlapping = self._overlapping()

@@ -1442,3 +1442,23 @@ def test_a_revoked_license_holds_back_verifications_in_its_state_only():
     assert ("license", "credential", "c-lic-wi") in [
         (x.requirement, x.kind, x.id) for x in from_wisconsin.evidence
     ]
+
+
+def test_a_technologist_booked_on_this_very_case_is_told_so():
+    this_case = case(case_ref="CASE-42")
+    same = replace(
+        booking("B-same", local(2026, 6, 10, 8), local(2026, 6, 10, 12), role=TECH),
+        case_ref="CASE-42",
+    )
+    d = run(technologist(bookings=(same,)), TECH, this_case)
+    assert codes(d) == [("schedule", e.SCHEDULE_CONFLICT)]
+    assert d.reasons[0].message == "Tess Tech is already booked on case CASE-42."
+    other = replace(same, id="B-other", case_ref="CASE-7")
+    d = run(technologist(bookings=(same, other)), TECH, this_case)
+    assert d.reasons[0].message == (
+        "Tess Tech is already booked on case CASE-42, and on 1 other case overlapping it."
+    )
+    assert set(d.reasons[0].evidence) == {"B-same", "B-other"}
+    # without a case_ref, or another one, it is an overlap like any other
+    d = run(technologist(bookings=(other,)), TECH, this_case)
+    assert d.reasons[0].message == "Tess Tech is already booked on 1 case overlapping this one."
