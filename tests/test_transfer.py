@@ -383,6 +383,20 @@ def test_a_revoked_credential_row_carries_its_revocation_date(session, frozen_cl
     csv_export.export_credentials(session=session, stream=exported)
     (row,) = csv.DictReader(io.StringIO(exported.getvalue()))
     assert row["revoked_on"] == "2018-06-30"
+    # revoked, then marked entered in error: exported with its date, and imported again
+    revoked.status = "entered_in_error"
+    session.commit()
+    exported = io.StringIO()
+    csv_export.export_credentials(session=session, stream=exported)
+    (row,) = csv.DictReader(io.StringIO(exported.getvalue()))
+    assert (row["status"], row["revoked_on"]) == ("entered_in_error", "2018-06-30")
+    again = ",".join(row[name] for name in columns("credentials"))
+    reimported = import_csv(
+        session=session, kind="credentials", text=_credentials_file(again), dry_run=True
+    )
+    assert reimported.ok, reimported.errors()
+    revoked.status = "revoked"
+    session.commit()
     # a revoked row without its date, or a date on a row that is not revoked: the row's error,
     # and nothing is written
     bad = _credentials_file(
@@ -395,7 +409,11 @@ def test_a_revoked_credential_row_carries_its_revocation_date(session, frozen_cl
             "row": 2,
             "revoked_on": "Give the day the issuer revoked it (a credential entered as revoked).",
         },
-        {"row": 3, "revoked_on": "Only a revoked credential has a revocation date."},
+        {
+            "row": 3,
+            "revoked_on": "Only a revoked credential (or one revoked, then marked entered in "
+            "error) has a revocation date.",
+        },
     ]
     assert session.query(Credential).filter_by(person_id=tech.id).count() == 1
 

@@ -11,6 +11,7 @@ from registry.credentials.models import CredentialType
 from registry.facilities import service as facilities
 from registry.facilities.models import Facility
 from registry.people.models import Person
+from registry.qualification import service as qualification
 from registry.qualification.models import QualificationCheck
 from registry.scopes import service as scopes
 
@@ -56,6 +57,7 @@ def person_file(session, person: Person) -> dict:
     physician_ids = {a.physician_id for a in person_agreements}
     return {
         "credentials": creds,
+        "held_back": qualification.held_back(session=session, credentials=creds),
         "appointments": appointments,
         "scopes": person_scopes,
         "agreements": person_agreements,

@@ -87,7 +87,8 @@ def reset_password(*, session, email: str, password: str) -> User:
 # whether an account exists, is deactivated or is locked out
 SIGN_IN_REFUSED = (
     f"Email or password is not correct. After {LOCK_AFTER_FAILURES} failed sign-ins in a row an "
-    f"account waits {LOCK_MINUTES} minutes, except in the browsers it has signed in with before."
+    f"account waits {LOCK_MINUTES} minutes, except in the browsers it has signed in with before: "
+    f"if you are sure of your password, try again in {LOCK_MINUTES} minutes."
 )
 
 

@@ -18,6 +18,7 @@ from registry.credentials.models import (
 from registry.errors import Conflict, InvalidData, NotFound
 from registry.ids import find
 from registry.people import service as people
+from registry.qualification import engine
 from schemas.base import require_order
 
 VERIFICATION_COLUMNS = {
@@ -304,17 +305,30 @@ def _date_the_revocation(values: dict, *, status: str, was: str | None) -> None:
     reinstated. The qualification rules hold verifications made before it (and the revoked
     credential's own) against every credential of the same type and, for licenses, state."""
     given = values.pop("revoked_on", None)  # null: not given
-    if status != "revoked":
-        if given is not None:
-            raise InvalidData({"revoked_on": ["Only a revoked credential has a revocation date."]})
-        if was in ("revoked", "entered_in_error") and status in ("active", "suspended"):
-            values["revoked_on"] = None
-        return
     today = clock.today(registry_timezone())
     if given is not None and given > today + timedelta(days=1):
         raise InvalidData(
             {"revoked_on": [f"A revocation cannot be dated after {today + timedelta(days=1)}."]}
         )
+    if status == "entered_in_error":
+        # a revoked credential marked entered in error keeps its date (an export of one
+        # imports again)
+        if given is not None:
+            values["revoked_on"] = given
+        return
+    if status != "revoked":
+        if given is not None:
+            raise InvalidData(
+                {
+                    "revoked_on": [
+                        "Only a revoked credential (or one revoked, then marked entered in "
+                        "error) has a revocation date."
+                    ]
+                }
+            )
+        if was in ("revoked", "entered_in_error") and status in ("active", "suspended"):
+            values["revoked_on"] = None
+        return
     if given is None and was is None:
         raise InvalidData(
             {
@@ -337,13 +351,19 @@ def _revoked_by(credential: Credential) -> date:
     return credential.updated_at.astimezone(ZoneInfo(registry_timezone())).date()
 
 
-def _earliest_reverification(credential: Credential) -> date:
-    """The first day a verification of a revoked credential's reinstatement may be dated: not
-    before the revocation, and after the verification it had."""
-    earliest = _revoked_by(credential)
-    if credential.verified_on is not None and credential.verified_on >= earliest:
-        earliest = credential.verified_on + timedelta(days=1)
-    return earliest
+def reverification_from(credential: Credential) -> date:
+    """The first day a verification of a revoked credential (for its reinstatement, or of a
+    copy) may be dated: not before the revocation, and after the verification it had. The
+    rules' own reading (``engine.first_day_verifications_count``)."""
+    return engine.first_day_verifications_count(
+        engine.RevocationFact(
+            credential.id,
+            credential.type,
+            credential.jurisdiction,
+            _revoked_by(credential),
+            credential.verified_on,
+        )
+    )
 
 
 REVOKED_STAYS = (
@@ -368,9 +388,20 @@ def _keep_revoked_until_reverified(credential: Credential, values: dict) -> None
     status = values.get("status", credential.status)
     if status == "active":
         given = values.get("verification")
-        if given is None or _on_file(credential, given):
+        if given is None:
             raise InvalidData({"status": [REINSTATE_WITH_NEW_VERIFICATION]})
-        earliest = _earliest_reverification(credential)
+        earliest = reverification_from(credential)
+        if _on_file(credential, given):
+            raise InvalidData(
+                {
+                    "verification": {
+                        "verified_on": [
+                            f"That is the verification on file ({credential.verified_on}); a "
+                            f"reinstatement needs one made on or after {earliest}."
+                        ]
+                    }
+                }
+            )
         if given.get("verified_on") and given["verified_on"] < earliest:
             raise InvalidData(
                 {

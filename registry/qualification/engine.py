@@ -54,6 +54,9 @@ __all__ = [
     "case_dates",
     "evaluate",
     "evaluate_many",
+    "first_day_verifications_count",
+    "revocation_holds",
+    "revocation_key",
     "IGNORED_CREDENTIAL_STATUSES",
     "PERSON_KIND_FOR_ROLE",
 ]
@@ -124,6 +127,42 @@ IGNORED_CREDENTIAL_STATUSES = frozenset({"revoked", "entered_in_error"})
 
 PERSON_KIND_FOR_ROLE = {"technologist": "technologist", "interpreting_physician": "physician"}
 _ACTIVITY = {"technologist": "perform", "interpreting_physician": "interpret"}
+
+
+# --- revocations: the one rule, for the evaluation and for the pages that show it -----------
+
+
+def revocation_key(
+    code: str, jurisdiction: str | None, credential_types: Mapping, license_type: str
+) -> tuple[str, str]:
+    """What a revocation applies to: the type, and for licenses the jurisdiction too (any
+    other credential is one, whatever state a record names)."""
+    ctype = credential_types.get(code)
+    is_license = (ctype is not None and ctype.category == "license") or code == license_type
+    return code, (jurisdiction or "").upper() if is_license else ""
+
+
+def first_day_verifications_count(revocation: RevocationFact) -> date:
+    """After a revocation, the first day a verification of the same credential counts: not
+    before the revocation, and after the revoked credential's own verification."""
+    earliest = revocation.revoked_on
+    if revocation.verified_on is not None and revocation.verified_on >= earliest:
+        earliest = revocation.verified_on + timedelta(days=1)
+    return earliest
+
+
+def revocation_holds(
+    revocations: Iterable[RevocationFact], credential_types: Mapping, license_type: str
+) -> dict[tuple[str, str], tuple[RevocationFact, date]]:
+    """For each credential (``revocation_key``), the revocation that holds its verifications
+    back the longest and the first day a verification counts again."""
+    holds: dict[tuple[str, str], tuple[RevocationFact, date]] = {}
+    for r in revocations:
+        earliest = first_day_verifications_count(r)
+        key = revocation_key(r.type_code, r.jurisdiction, credential_types, license_type)
+        if key not in holds or earliest > holds[key][1]:
+            holds[key] = (r, earliest)
+    return holds
 
 
 # --- facts -----------------------------------------------------------------------------------
@@ -678,26 +717,15 @@ class _Evaluation:
         """The revocation that holds verifications of this credential back, and the first day
         a verification counts again; None when no revocation applies."""
         if self._revoked is None:
-            self._revoked = {}
-            for r in self.person.revocations:
-                earliest = r.revoked_on
-                if r.verified_on is not None and r.verified_on >= earliest:
-                    earliest = r.verified_on + timedelta(days=1)
-                key = self._revocation_key(r.type_code, r.jurisdiction)
-                if key not in self._revoked or earliest > self._revoked[key][1]:
-                    self._revoked[key] = (r, earliest)
+            self._revoked = revocation_holds(
+                self.person.revocations, self.facts.credential_types, self.policy.license_type
+            )
         if not self._revoked:
             return None
-        return self._revoked.get(self._revocation_key(cred.type_code, cred.jurisdiction))
-
-    def _revocation_key(self, code: str, jurisdiction: str | None) -> tuple[str, str]:
-        """What a revocation applies to: the type, and for licenses the jurisdiction too (any
-        other credential is one, whatever state a record names)."""
-        ctype = self.facts.credential_types.get(code)
-        is_license = (ctype is not None and ctype.category == "license") or (
-            code == self.policy.license_type
+        key = revocation_key(
+            cred.type_code, cred.jurisdiction, self.facts.credential_types, self.policy.license_type
         )
-        return code, (jurisdiction or "").upper() if is_license else ""
+        return self._revoked.get(key)
 
     def _closeness_key(self, cred: CredentialFact) -> tuple:
         """Sort key: the candidate closest to valid comes first."""

@@ -7,6 +7,7 @@ import time
 from datetime import UTC
 
 from flask import current_app
+from sqlalchemy import select
 
 from registry import clock
 from registry.assignments.models import Assignment
@@ -267,6 +268,42 @@ def _search(session, *, role, case, include_unqualified, policy) -> dict:
                 }
             )
     return {"qualified": qualified, "unqualified": unqualified}
+
+
+def held_back(*, session, credentials, policy=None) -> dict[str, tuple]:
+    """Of one person's credentials (records), those whose verification a revocation holds
+    back (the rules' ``CREDENTIAL_UNVERIFIED``), each with the revoked record and the first
+    day a verification counts again: what the UI shows beside the verification."""
+    from registry.credentials.models import CredentialType
+
+    records = list(credentials)
+    revoked = [c for c in records if c.status == "revoked" and c.revoked_on is not None]
+    if not revoked:
+        return {}
+    policy = policy or policy_from_config()
+    if policy.accept_unverified:
+        return {}
+    types = {
+        t.code: engine.CredentialTypeFact(t.code, t.name, t.category, t.depends_on)
+        for t in session.scalars(select(CredentialType))
+    }
+    holds = engine.revocation_holds(
+        (
+            engine.RevocationFact(c.id, c.type, c.jurisdiction, c.revoked_on, c.verified_on)
+            for c in revoked
+        ),
+        types,
+        policy.license_type,
+    )
+    by_id = {c.id: c for c in records}
+    out = {}
+    for c in records:
+        if c.status in engine.IGNORED_CREDENTIAL_STATUSES or not c.verified:
+            continue
+        hold = holds.get(engine.revocation_key(c.type, c.jurisdiction, types, policy.license_type))
+        if hold is not None and (c.verified_on is None or c.verified_on < hold[1]):
+            out[c.id] = (by_id.get(hold[0].id), hold[1])
+    return out
 
 
 def get_check(*, session, check_id: str) -> QualificationCheck:

@@ -146,20 +146,38 @@ def test_add_a_verified_credential(app, ui, network):
     assert "CLTM-77" in page
 
 
-def test_a_revoked_credential_shows_when_it_was_revoked(app, ui, network, frozen_clock):
+def test_a_revocation_and_what_it_holds_back_are_shown(app, ui, network, frozen_clock):
     _, _, tech_id = network
     with app.app_context():
         credential = one(Credential, person_id=tech_id, type="CNIM")
-        credential_id, version = credential.id, str(credential.version)
+        credential.number = "CNIM-9"
+        # a copy of it, verified when it was (before the revocation)
+        copy = factories.credential(db.session.get(Person, tech_id), "CNIM", number="CNIM-9")
+        db.session.commit()
+        credential_id, copy_id, version = credential.id, copy.id, str(credential.version)
     page = ui.get(f"/credentials/{credential_id}").get_data(as_text=True)
-    assert "Revoked on" not in page
+    assert "Revoked on" not in page and "Held back" not in page and ">Renew<" in page
     ui.post_form(f"/credentials/{credential_id}/status", {"status": "revoked", "version": version})
-    page = ui.get(f"/credentials/{credential_id}").get_data(as_text=True)
-    assert (
-        "Revoked on" in page and "a verification made before this day vouches for no CNIM" in page
-    )
     with app.app_context():
         assert db.session.get(Credential, credential_id).revoked_on == date(2026, 11, 27)
+    page = ui.get(f"/credentials/{credential_id}").get_data(as_text=True)
+    assert "Revoked on" in page
+    assert "only a verification made on or after 2026-11-27 vouches for a CNIM" in page
+    # its way back is a reinstatement: no Renew or Edit leading nowhere
+    assert ">Reinstate<" in page and ">Renew<" not in page and ">Edit<" not in page
+    # the copy counts for nothing until verified again, and its pages say so
+    for url in (f"/credentials/{copy_id}", f"/people/{tech_id}"):
+        shown = ui.get(url).get_data(as_text=True)
+        assert "Held back" in shown and "counts again once verified on or after" in shown, url
+    # marked entered in error, the revocation holds nothing back any more
+    with app.app_context():
+        version = str(db.session.get(Credential, credential_id).version)
+    ui.post_form(
+        f"/credentials/{credential_id}/status", {"status": "entered_in_error", "version": version}
+    )
+    page = ui.get(f"/credentials/{credential_id}").get_data(as_text=True)
+    assert "then marked entered in error: this revocation holds nothing back" in page
+    assert "Held back" not in ui.get(f"/credentials/{copy_id}").get_data(as_text=True)
 
 
 @pytest.mark.parametrize(
@@ -363,11 +381,16 @@ def test_a_revoked_credential_is_reinstated_with_a_verification_of_it(
         "verification_source": "https://abret.org/verify",
         "version": version,
     }
-    for refused in ({"version": version}, on_file):
-        page = ui.post_form(f"/credentials/{credential_id}/reinstate", refused)
-        assert page.status_code == 422
-        shown = field_error(page.get_data(as_text=True), "verification_method")
-        assert "the one on file predates the revocation" in shown
+    page = ui.post_form(f"/credentials/{credential_id}/reinstate", {"version": version})
+    assert page.status_code == 422
+    shown = field_error(page.get_data(as_text=True), "verification_method")
+    assert "the one on file predates the revocation" in shown
+    # the verification on file, sent back: said next to its date, with the date it needs
+    page = ui.post_form(f"/credentials/{credential_id}/reinstate", on_file)
+    assert page.status_code == 422
+    shown = field_error(page.get_data(as_text=True), "verified_on")
+    assert "That is the verification on file (2024-01-05)" in shown
+    assert "needs one made on or after 2026-11-27" in shown
     # revoked today (27 November): a verification from before then vouches for nothing after it
     early = ui.post_form(
         f"/credentials/{credential_id}/reinstate", {**on_file, "verified_on": "2026-11-20"}

@@ -15,6 +15,7 @@ from registry.credentials.models import (
 from registry.database import db
 from registry.errors import DomainError
 from registry.people import service as people_service
+from registry.qualification import service as qualification
 from registry.transfer.flat import FlatField
 from schemas.credentials import (
     CredentialRenewalSchema,
@@ -171,6 +172,10 @@ def credential(credential_id):
     )
     from registry.admin.views.audit import changes
 
+    held = qualification.held_back(
+        session=db.session,
+        credentials=db.session.scalars(service.list_statement(person_id=record.person_id)),
+    )
     return render_template(
         "admin/credential.html",
         section="people",
@@ -180,6 +185,11 @@ def credential(credential_id):
         history=history,
         changes=changes,
         status_actions=STATUS_ACTIONS,
+        held=held.get(record.id),
+        # a revoked credential: from which day a verification of it counts again
+        counts_again_from=service.reverification_from(record)
+        if record.revoked_until_reinstated
+        else None,
     )
 
 
