@@ -180,6 +180,29 @@ def test_a_revocation_and_what_it_holds_back_are_shown(app, ui, network, frozen_
     assert "Held back" not in ui.get(f"/credentials/{copy_id}").get_data(as_text=True)
 
 
+def test_a_revocation_may_carry_the_issuers_date(app, ui, network, frozen_clock):
+    _, _, tech_id = network
+    with app.app_context():
+        credential = one(Credential, person_id=tech_id, type="CNIM")
+        credential_id, version = credential.id, str(credential.version)
+    page = ui.get(f"/credentials/{credential_id}").get_data(as_text=True)
+    assert '<label for="revoked_on">Revoked by the issuer on' in page
+    url = f"/credentials/{credential_id}/status"
+    for bad, says in (
+        ("2026-12-01", "cannot be dated after 2026-11-28"),
+        ("1/11/26", "YYYY-MM-DD"),
+    ):
+        ui.post_form(url, {"status": "revoked", "version": version, "revoked_on": bad})
+        page = ui.get(f"/credentials/{credential_id}").get_data(as_text=True)
+        assert says in page, bad
+        with app.app_context():
+            assert db.session.get(Credential, credential_id).status == "active"
+    ui.post_form(url, {"status": "revoked", "version": version, "revoked_on": "2026-11-02"})
+    with app.app_context():
+        revoked = db.session.get(Credential, credential_id)
+        assert (revoked.status, revoked.revoked_on) == ("revoked", date(2026, 11, 2))
+
+
 @pytest.mark.parametrize(
     ("type_", "expires", "stored"),
     [

@@ -1,5 +1,7 @@
 """Credentials: add, edit (with verification), renew, and suspend / revoke / mark in error."""
 
+from datetime import date
+
 from flask import flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
@@ -13,7 +15,7 @@ from registry.credentials.models import (
     CredentialType,
 )
 from registry.database import db
-from registry.errors import DomainError
+from registry.errors import DomainError, InvalidData
 from registry.people import service as people_service
 from registry.qualification import service as qualification
 from registry.transfer.flat import FlatField
@@ -334,22 +336,35 @@ def credential_status(credential_id):
         # the page was opened before someone else changed the credential: show it as it is now
         flash("Someone else changed this credential meanwhile; nothing was changed.", "error")
         return redirect(url_for("admin.credential", credential_id=record.id))
+    issuer_date = request.form.get("revoked_on", "").strip()
     try:
-        service.set_status(
-            session=db.session,
-            credential=record,
-            status=status,
-        )
+        if status == "revoked" and issuer_date:
+            service.update(
+                session=db.session,
+                credential=record,
+                data={"status": status, "revoked_on": _form_date(issuer_date, "revoked_on")},
+            )
+        else:
+            service.set_status(session=db.session, credential=record, status=status)
     except DomainError as exc:
         db.session.rollback()
         if status == "active":
             # a revoked credential: reinstated with the verification of its reinstatement
             return redirect(url_for("admin.credential_reinstate", credential_id=record.id))
-        flash((exc.errors or {}).get("status", [exc.message])[0], "error")
+        errors = exc.errors or {}
+        flash((errors.get("status") or errors.get("revoked_on") or [exc.message])[0], "error")
         return redirect(url_for("admin.credential", credential_id=record.id))
     db.session.commit()
     flash(f"{record.type} {STATUS_ACTIONS[status][1]}.", "success")
     return redirect(url_for("admin.credential", credential_id=record.id))
+
+
+def _form_date(text: str, field: str) -> date:
+    """A date typed in a form (YYYY-MM-DD, what a date input sends), or InvalidData."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidData({field: [f"Not a date: {text!r}; give it as YYYY-MM-DD."]}) from None
 
 
 @bp.route("/credentials/<credential_id>/reinstate", methods=["GET", "POST"])
