@@ -564,6 +564,10 @@ def test_a_revocation_is_dated_and_the_date_goes_with_the_status(client, auth, f
     assert (revoked["status"], revoked["revoked_on"]) == ("revoked", "2026-11-27")
     corrected = client.patch(url, json={"revoked_on": "2026-11-02"}, headers=auth).json
     assert corrected["revoked_on"] == "2026-11-02"
+    # marked entered in error and back: the revocation keeps its date
+    for status in ("entered_in_error", "revoked"):
+        back = client.patch(url, json={"status": status}, headers=auth).json
+        assert (back["status"], back["revoked_on"]) == (status, "2026-11-02")
     # a reinstatement needs a verification made since the revocation; then the date goes
     early = {**VERIFICATION, "verified_on": "2026-11-01"}
     refused = client.patch(url, json={"status": "active", "verification": early}, headers=auth)

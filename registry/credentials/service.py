@@ -21,7 +21,7 @@ from registry.people import service as people
 from registry.qualification import engine
 from schemas.base import require_order
 
-VERIFICATION_COLUMNS = {
+_VERIFICATION_COLUMNS = {
     "method": "verification_method",
     "verified_on": "verified_on",
     "verified_by": "verified_by",
@@ -80,7 +80,10 @@ def update(*, session, credential: Credential, data: dict) -> Credential:
     if _brings_new_verification(credential, values):
         _check_verification_date(values)
     _date_the_revocation(
-        values, status=values.get("status", credential.status), was=credential.status
+        values,
+        status=values.get("status", credential.status),
+        was=credential.status,
+        dated=credential.revoked_on,
     )
     _check_order(values, credential, "issued_on", "expires_on")
     jurisdiction = values.get("jurisdiction", credential.jurisdiction)
@@ -173,7 +176,7 @@ def set_status(*, session, credential: Credential, status: str) -> Credential:
     if not accepts_unverified():
         _keep_revoked_until_reverified(credential, {"status": status})
     values = {"status": status}
-    _date_the_revocation(values, status=status, was=credential.status)
+    _date_the_revocation(values, status=status, was=credential.status, dated=credential.revoked_on)
     for key, value in values.items():
         setattr(credential, key, value)
     session.flush()
@@ -297,7 +300,9 @@ def _check_verification_date(values: dict) -> None:
         )
 
 
-def _date_the_revocation(values: dict, *, status: str, was: str | None) -> None:
+def _date_the_revocation(
+    values: dict, *, status: str, was: str | None, dated: date | None = None
+) -> None:
     """``revoked_on`` goes with status revoked: the date given (not after tomorrow), else the
     day an existing credential becomes revoked (a credential entered as revoked needs its
     date: it would otherwise hold back the person's verifications made before today). It is
@@ -339,7 +344,7 @@ def _date_the_revocation(values: dict, *, status: str, was: str | None) -> None:
         )
     if given is not None:
         values["revoked_on"] = given
-    elif was != "revoked":
+    elif dated is None:  # revoked now (back from entered in error, it keeps its date)
         values["revoked_on"] = today
 
 
@@ -459,13 +464,13 @@ def _brings_new_verification(credential: Credential, values: dict) -> bool:
     return values["verification"] is None or not _on_file(credential, values["verification"])
 
 
-def _on_file(credential, verification: dict) -> bool:
-    """Whether a verification is the one the credential (a record, or a row with its columns)
-    already has (blank = absent)."""
-    given = tuple((verification or {}).get(name) or None for name in VERIFICATION_COLUMNS)
-    if credential.verification_method is None:
-        return given == (None,) * len(VERIFICATION_COLUMNS)
-    return given == tuple(getattr(credential, c) or None for c in VERIFICATION_COLUMNS.values())
+def _on_file(credential: Credential, verification: dict) -> bool:
+    """Whether a verification is the one the credential already has (blank = absent)."""
+
+    def key(given: dict | None) -> tuple:
+        return tuple((given or {}).get(name) or None for name in _VERIFICATION_COLUMNS)
+
+    return key(verification) == key(credential.verification)
 
 
 def _later_end(new: date | None, old: date | None) -> bool:
@@ -487,7 +492,7 @@ def _flatten_verification(values: dict) -> None:
     if "verification" not in values:
         return
     verification = values.pop("verification") or {}
-    for key, column in VERIFICATION_COLUMNS.items():
+    for key, column in _VERIFICATION_COLUMNS.items():
         values[column] = verification.get(key)
 
 
