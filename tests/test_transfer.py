@@ -105,6 +105,21 @@ def test_a_person_twice_in_the_file_is_a_repeat_of_the_earlier_row(session):
     assert people_count() == 0
 
 
+def test_a_file_of_the_other_kind_is_named_as_such(session):
+    credentials_file = template("credentials") + "HR-1,,CNIM,,,,2024-01-01,,,,,,,\n"
+    report = import_csv(session=session, kind="people", text=credentials_file, dry_run=True)
+    (problem,) = report.file_errors
+    assert problem.endswith("This looks like a file of credentials: import it as credentials.")
+    people_file = template("people") + "technologist,Ana,Ruiz,,,,,\n"
+    report = import_csv(session=session, kind="credentials", text=people_file, dry_run=True)
+    assert any("import it as people" in p for p in report.file_errors)
+    # a column of neither kind: no such hint
+    odd = import_csv(
+        session=session, kind="people", text="kind,given_name,shoe_size\nx,y,z\n", dry_run=True
+    )
+    assert not any("looks like" in p for p in odd.file_errors)
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [

@@ -188,9 +188,14 @@ def _header_problems(kind: str, header: list[str], known: list[str]) -> list[str
     problems = []
     unknown = [name for name in named if name not in known and name not in EXPORT_ONLY_COLUMNS]
     if unknown:
+        other = "people" if kind == "credentials" else "credentials"
+        fits_other = not [
+            name for name in named if name not in columns(other) and name not in EXPORT_ONLY_COLUMNS
+        ]
+        hint = f" This looks like a file of {other}: import it as {other}." if fits_other else ""
         problems.append(
             f"Unknown column{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}. "
-            f"The columns are: {', '.join(known)}."
+            f"The columns are: {', '.join(known)}.{hint}"
         )
     repeated = sorted({name for name in named if named.count(name) > 1})
     if repeated:

@@ -313,6 +313,9 @@ def test_import_preview_refuses_a_file_with_a_bad_row(app, ui):
     assert "1 of 3 rows have errors" in html
     assert re.search(r'<tr class="row-bad">\s*<th scope="row" data-label="Row">4</th>', html)
     assert "Not a valid NPI" in html
+    # listed at the top too, row and column, so no error sits off-screen in a wide table
+    summary = html.split('<ul class="import-errors">')[1].split("</ul>")[0]
+    assert re.search(r"<li>Row 4, <code>npi</code>: Not a valid NPI", summary)
     assert 'name="action" value="import"' not in html
     with app.app_context():
         assert db.session.query(Person).count() == 0
