@@ -55,6 +55,7 @@ __all__ = [
     "evaluate",
     "evaluate_many",
     "first_day_verifications_count",
+    "holding_back",
     "revocation_holds",
     "revocation_key",
     "IGNORED_CREDENTIAL_STATUSES",
@@ -163,6 +164,22 @@ def revocation_holds(
         if key not in holds or earliest > holds[key][1]:
             holds[key] = (r, earliest)
     return holds
+
+
+def holding_back(
+    holds: Mapping[tuple[str, str], tuple[RevocationFact, date]],
+    code: str,
+    jurisdiction: str | None,
+    verified_on: date | None,
+    credential_types: Mapping,
+    license_type: str,
+) -> tuple[RevocationFact, date] | None:
+    """The hold (of ``revocation_holds``) that keeps a verification made on ``verified_on``
+    (None: on an unknown day) of this credential from counting, or None."""
+    hold = holds.get(revocation_key(code, jurisdiction, credential_types, license_type))
+    if hold is None or (verified_on is not None and verified_on >= hold[1]):
+        return None
+    return hold
 
 
 # --- facts -----------------------------------------------------------------------------------
@@ -708,24 +725,25 @@ class _Evaluation:
             return True
         if not cred.verified:
             return False
-        held_back = self._held_back(cred)
-        return held_back is None or (
-            cred.verified_on is not None and cred.verified_on >= held_back[1]
-        )
+        return self._held_back(cred) is None
 
     def _held_back(self, cred: CredentialFact) -> tuple[RevocationFact, date] | None:
-        """The revocation that holds verifications of this credential back, and the first day
-        a verification counts again; None when no revocation applies."""
+        """The revocation that keeps this credential's verification from counting, and the
+        first day a verification counts again; None when none does."""
         if self._revoked is None:
             self._revoked = revocation_holds(
                 self.person.revocations, self.facts.credential_types, self.policy.license_type
             )
         if not self._revoked:
             return None
-        key = revocation_key(
-            cred.type_code, cred.jurisdiction, self.facts.credential_types, self.policy.license_type
+        return holding_back(
+            self._revoked,
+            cred.type_code,
+            cred.jurisdiction,
+            cred.verified_on,
+            self.facts.credential_types,
+            self.policy.license_type,
         )
-        return self._revoked.get(key)
 
     def _closeness_key(self, cred: CredentialFact) -> tuple:
         """Sort key: the candidate closest to valid comes first."""

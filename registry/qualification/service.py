@@ -300,8 +300,10 @@ def held_back(*, session, credentials, policy=None) -> dict[str, tuple]:
     for c in records:
         if c.status in engine.IGNORED_CREDENTIAL_STATUSES or not c.verified:
             continue
-        hold = holds.get(engine.revocation_key(c.type, c.jurisdiction, types, policy.license_type))
-        if hold is not None and (c.verified_on is None or c.verified_on < hold[1]):
+        hold = engine.holding_back(
+            holds, c.type, c.jurisdiction, c.verified_on, types, policy.license_type
+        )
+        if hold is not None:
             out[c.id] = (by_id.get(hold[0].id), hold[1])
     return out
 
