@@ -34,6 +34,15 @@ def codes(decision):
     return sorted(r["code"] for r in decision["reasons"])
 
 
+def _by_code(decision, *wanted):
+    """The decision's one reason of each code wanted, in that order."""
+    found = {}
+    for reason in decision["reasons"]:
+        assert reason["code"] not in found, decision
+        found[reason["code"]] = reason
+    return [found[code] for code in wanted]
+
+
 def test_qualified_technologist_with_evidence_and_stored_check(app_context, client, auth):
     where, doc, tech = f.network()
     decision = ask(client, auth, tech, "technologist", case(where))
@@ -279,9 +288,12 @@ def test_a_verification_made_before_a_revocation_vouches_for_no_cnim(
         )
         assert entered.status_code == 201
     decision = ask(client, auth, tech, "technologist", case(where))
-    assert decision["qualified"] is False and codes(decision) == ["CREDENTIAL_UNVERIFIED"]
-    (reason,) = decision["reasons"]
-    assert f"(credential {cnim_id}) was revoked on 2026-11-27" in reason["message"]
+    # the revoked record is on file (CREDENTIAL_INACTIVE names it); the copies are unverified
+    assert decision["qualified"] is False
+    assert codes(decision) == ["CREDENTIAL_INACTIVE", "CREDENTIAL_UNVERIFIED"]
+    inactive, unverified = _by_code(decision, "CREDENTIAL_INACTIVE", "CREDENTIAL_UNVERIFIED")
+    assert inactive["evidence"] == [cnim_id]
+    assert f"(credential {cnim_id}) was revoked on 2026-11-27" in unverified["message"]
     # verified again since the revocation, the copy counts
     again = {**verification, "verified_on": "2026-11-27"}
     client.patch(
@@ -329,12 +341,11 @@ def test_no_copy_of_a_revoked_cnim_qualifies_in_a_check_a_search_or_a_booking(
     added = client.post(f"/api/v1/people/{tech.id}/credentials", json=copy, headers=auth)
     assert added.status_code == 201
     decision = ask(client, auth, tech, "technologist", case(where))
-    assert codes(decision) == ["CREDENTIAL_UNVERIFIED"]
-    assert decision["reasons"][0]["evidence"] == [added.json["id"], cnim.id]
-    assert (
-        "only a verification made on or after 2026-11-28 counts"
-        in (decision["reasons"][0]["message"])
-    )
+    assert codes(decision) == ["CREDENTIAL_INACTIVE", "CREDENTIAL_UNVERIFIED"]
+    inactive, unverified = _by_code(decision, "CREDENTIAL_INACTIVE", "CREDENTIAL_UNVERIFIED")
+    assert inactive["evidence"] == [cnim.id]
+    assert unverified["evidence"] == [added.json["id"], cnim.id]
+    assert "only a verification made on or after 2026-11-28 counts" in unverified["message"]
     search = client.post(
         "/api/v1/qualification-searches",
         json={"role": "technologist", "case": case(where), "include_unqualified": True},
