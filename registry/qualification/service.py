@@ -11,11 +11,9 @@ from registry.errors import InvalidData, NotFound
 from registry.ids import find, is_valid_id
 from registry.qualification import engine, facts
 from registry.qualification.models import QualificationCheck
-from schemas.qualification import CaseSchema
+from schemas.qualification import SEARCH_PAGE_SIZE, CaseSchema
 
 _case_schema = CaseSchema()
-# a search's unqualified list, when paged: flask-smorest's default page size
-DEFAULT_PAGE_SIZE = 10
 
 
 def policy_from_config(config=None) -> engine.Policy:
@@ -190,7 +188,7 @@ def search(
     case: dict,
     include_unqualified: bool,
     page: int | None = None,
-    page_size: int = DEFAULT_PAGE_SIZE,
+    page_size: int = SEARCH_PAGE_SIZE,
     policy=None,
 ) -> dict:
     """Answer "who is qualified for this case?" over every active person of the role's kind.
