@@ -7,11 +7,12 @@ the case names one, then the people and each kind of fact about them (chosen by 
 condition on ``people``, never one statement per person).
 """
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from sqlalchemy import and_, bindparam, or_, select
+from sqlalchemy import Text, and_, bindparam, cast, or_, select
 
 from registry.agreements.models import SupervisionAgreement, agreement_technologists
 from registry.assignments.models import Assignment
@@ -124,9 +125,8 @@ def _statements(shape: str) -> dict:
             _credentials.revoked_on,
         ).where(
             _owned(shape, _credentials.person_id),
-            _credentials.type.in_(bindparam("codes", expanding=True)),
             # every credential on file: revoked ones also hold verifications back
-            _credentials.status.not_in(bindparam("ignored", expanding=True)),
+            _credentials.status.not_in(sorted(engine.IGNORED_CREDENTIAL_STATUSES)),
         ),
         "appointments": select(
             _appointments.id,
@@ -177,10 +177,11 @@ _FACILITY_AND_AGREEMENTS = (
         _facilities.name,
         _facilities.state,
         _facilities.timezone,
-        _facilities.required_credentials,
+        # as text, decoded once below: the driver would decode them again on every row
+        cast(_facilities.required_credentials, Text).label("required_credentials"),
         _agreements.id.label("agreement_id"),
         _agreements.physician_id,
-        _agreements.modes,
+        cast(_agreements.modes, Text).label("modes"),
         _agreements.max_concurrent_cases,
         _agreements.effective_from,
         _agreements.effective_to,
@@ -252,8 +253,7 @@ def load(
             {
                 **people.params(),
                 "facility": facility.id,
-                "codes": sorted(relevant_types(types, facility, role, policy)),
-                "ignored": sorted(engine.IGNORED_CREDENTIAL_STATUSES),
+                "codes": relevant_types(types, facility, role, policy),
                 "starts": starts,
                 "ends": ends,
             },
@@ -296,6 +296,11 @@ def relevant_types(types, facility: engine.FacilityFact, role: str, policy) -> s
     return codes
 
 
+def _codes(stored: str | None) -> list:
+    """A JSON list of codes read as text (a JSON null or none: no codes)."""
+    return json.loads(stored) or [] if stored is not None else []
+
+
 def _facility_and_agreements(connection, facility_id):
     """The active facility (or None) and its active agreements, in one statement: a row per
     agreement and listed technologist (an agreement listing nobody has one, a facility without
@@ -311,7 +316,7 @@ def _facility_and_agreements(connection, facility_id):
         name=first.name,
         state=first.state,
         timezone=first.timezone,
-        required_credentials=tuple(first.required_credentials or ()),
+        required_credentials=tuple(_codes(first.required_credentials)),
     )
     by_agreement, technologists = {}, defaultdict(set)
     for row in rows:
@@ -326,7 +331,7 @@ def _facility_and_agreements(connection, facility_id):
             facility_id=facility.id,
             physician_id=row.physician_id,
             technologist_ids=frozenset(technologists[ident]),
-            modes=frozenset(row.modes or ()),
+            modes=frozenset(_codes(row.modes)),
             max_concurrent_cases=row.max_concurrent_cases,
             effective_from=row.effective_from,
             effective_to=row.effective_to,
@@ -343,7 +348,10 @@ def _person_facts(connection, people: People, params: dict) -> dict[str, engine.
     statements = _STATEMENTS[people.shape]
     facility_id = params["facility"]
     credentials, revocations = defaultdict(list), defaultdict(list)
+    codes = params["codes"]
     for row in connection.execute(statements["credentials"], params):
+        if row.type not in codes:
+            continue  # a type no rule of this role here looks at
         credentials[row.person_id].append(records.credential_fact(row))
         revocations[row.person_id].extend(records.revocation_facts((row,)))
     appointments = defaultdict(list)

@@ -84,6 +84,9 @@ def _load(session, *, case_data: dict, people, role, policy):
     return case, by_person
 
 
+_INSERT_CHECK = insert(QualificationCheck.__table__)
+
+
 def _record(session, *, person_id, role, case_data, decision, asked_by, purpose):
     """Store the question and its answer: a plain insert through the session (a stored check
     is never edited, and not audited: it says itself who asked)."""
@@ -101,7 +104,7 @@ def _record(session, *, person_id, role, case_data, decision, asked_by, purpose)
         "purpose": purpose,
         "request_id": current_request_id(),
     }
-    session.execute(insert(QualificationCheck.__table__), check)
+    session.connection().execute(_INSERT_CHECK, check)
     return QualificationCheck(**check)
 
 
