@@ -238,6 +238,16 @@ def types_statement():
     return select(CredentialType).order_by(CredentialType.code)
 
 
+def type_names(*, session) -> dict[str, str]:
+    """Credential type code -> name, for every type in the catalogue."""
+    return dict(session.execute(select(CredentialType.code, CredentialType.name)).all())
+
+
+def modality_names(*, session) -> dict[str, str]:
+    """Modality code -> name, by code."""
+    return {m.code: m.name for m in session.scalars(modalities_statement())}
+
+
 def modalities_statement():
     """Every modality, by code."""
     return select(Modality).order_by(Modality.code)

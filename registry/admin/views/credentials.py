@@ -3,17 +3,12 @@
 from datetime import date
 
 from flask import flash, redirect, render_template, request, url_for
-from sqlalchemy import select
 
 from registry.admin.blueprint import bp
 from registry.admin.forms import Form
 from registry.audit import service as audit_service
 from registry.credentials import service
-from registry.credentials.models import (
-    CREDENTIAL_STATUSES,
-    VERIFICATION_METHODS,
-    CredentialType,
-)
+from registry.credentials.models import CREDENTIAL_STATUSES, VERIFICATION_METHODS
 from registry.database import db
 from registry.errors import DomainError, InvalidData
 from registry.people import service as people_service
@@ -108,7 +103,7 @@ RENEW_FIELDS = (
 
 
 def _type_choices() -> list[tuple[str, str]]:
-    types = db.session.scalars(select(CredentialType).order_by(CredentialType.code))
+    types = db.session.scalars(service.types_statement())
     return [(t.code, f"{t.code} · {t.name}") for t in types]
 
 
@@ -183,7 +178,7 @@ def credential(credential_id):
         section="people",
         credential=record,
         person=person,
-        credential_type=db.session.get(CredentialType, record.type),
+        credential_type=service.get_type(session=db.session, code=record.type),
         history=history,
         changes=changes,
         status_actions=STATUS_ACTIONS,
@@ -274,7 +269,7 @@ def credential_renew(credential_id):
         form = Form.from_record(RENEW_FIELDS, schema=schema, record=record, hidden=hidden)
         form.fields = list(fields)
         suggestion = service.term_end(
-            db.session.get(CredentialType, record.type), counted_from=record.expires_on
+            service.get_type(session=db.session, code=record.type), counted_from=record.expires_on
         )
         form.values["expires_on"] = suggestion.isoformat() if suggestion else ""
         return _form_page(

@@ -1,7 +1,6 @@
 """The dashboard: what lapses within 30, 60 and 90 days and what has lapsed."""
 
 from flask import current_app, render_template, request
-from sqlalchemy import func, select
 
 from registry import clock
 from registry.admin.blueprint import bp
@@ -12,9 +11,9 @@ from registry.expirations.service import (
     expiration_item,
     expirations_statement,
 )
-from registry.facilities.models import Facility
+from registry.facilities import service as facilities_service
 from registry.paging import fetch_page
-from registry.people.models import Person
+from registry.people import service as people_service
 
 WINDOWS = {
     "lapsed": "Lapsed",
@@ -70,16 +69,8 @@ def dashboard():
         size=PAGE_SIZE,
         total=total,
     )
-    people = dict(
-        db.session.execute(
-            select(Person.kind, func.count()).where(Person.active.is_(True)).group_by(Person.kind)
-        ).all()
-    )
-    facilities = list(
-        db.session.scalars(
-            select(Facility).where(Facility.active.is_(True)).order_by(Facility.name)
-        )
-    )
+    people = people_service.count_by_kind(session=db.session)
+    facilities = facilities_service.by_name(session=db.session, active=True)
     return render_template(
         "admin/dashboard.html",
         section="dashboard",

@@ -1,19 +1,16 @@
 """Facilities with their appointments and agreements; the appointment (privileges) forms."""
 
 from flask import flash, redirect, render_template, request, url_for
-from sqlalchemy import select
 
 from registry.admin.blueprint import bp
 from registry.admin.forms import Form
-from registry.admin.person_file import facility_names, people_names, type_names
 from registry.agreements import service as agreements_service
-from registry.credentials.models import CredentialType
+from registry.credentials import service as credentials_service
 from registry.database import db
 from registry.errors import DomainError
 from registry.facilities import service
-from registry.facilities.models import APPOINTMENT_STATUSES, Facility
+from registry.facilities.models import APPOINTMENT_STATUSES
 from registry.people import service as people_service
-from registry.people.models import Person
 from registry.transfer.flat import FlatField
 from schemas.facilities import (
     AppointmentSchema,
@@ -70,8 +67,7 @@ def _facility_choices():
     return {
         "timezone": [(z, z) for z in US_TIMEZONES],
         "required_credentials": [
-            (t.code, t.code)
-            for t in db.session.scalars(select(CredentialType).order_by(CredentialType.code))
+            (t.code, t.code) for t in db.session.scalars(credentials_service.types_statement())
         ],
     }
 
@@ -146,9 +142,9 @@ def facility(facility_id):
         facility=record,
         appointments=appointments,
         agreements=agreements,
-        people_names=people_names(db.session, ids),
+        people_names=people_service.names(session=db.session, ids=ids),
         facility_names={record.id: record.name},
-        type_names=type_names(db.session),
+        type_names=credentials_service.type_names(session=db.session),
     )
 
 
@@ -183,12 +179,8 @@ def facility_edit(facility_id):
 
 
 def _appointment_choices():
-    people = db.session.scalars(
-        select(Person)
-        .where(Person.active.is_(True))
-        .order_by(Person.family_name, Person.given_name)
-    )
-    places = db.session.scalars(select(Facility).order_by(Facility.name))
+    people = db.session.scalars(people_service.search_statement(active=True))
+    places = service.by_name(session=db.session)
     return {
         "person_id": [(p.id, f"{p.family_name}, {p.given_name} ({p.kind})") for p in people],
         "facility_id": [(f.id, f.name) for f in places],
@@ -262,7 +254,7 @@ def appointment_edit(appointment_id):
     fields = tuple(f for f in APPOINTMENT_FIELDS if f.name not in ("person_id", "facility_id"))
     schema = AppointmentUpdateSchema()
     hidden = {"version": record.version}
-    names = facility_names(db.session, [record.facility_id])
+    names = service.names(session=db.session, ids=[record.facility_id])
     title = f"Appointment of {person.name} at {names.get(record.facility_id, '')}"
     back = url_for("admin.person", person_id=person.id)
     if request.method == "GET":

@@ -1,7 +1,6 @@
 """People: the searchable list, a person's page, and the add / edit / deactivate forms."""
 
 from flask import flash, redirect, render_template, request, url_for
-from sqlalchemy import select
 
 from registry.admin.blueprint import bp
 from registry.admin.forms import Form
@@ -9,9 +8,9 @@ from registry.admin.paging import page_number, page_of
 from registry.admin.person_file import person_file
 from registry.database import db
 from registry.errors import DomainError
-from registry.facilities.models import Appointment, Facility
+from registry.facilities import service as facilities_service
 from registry.people import service
-from registry.people.models import PERSON_KINDS, Person
+from registry.people.models import PERSON_KINDS
 from registry.transfer.flat import FlatField
 from schemas.people import PersonSchema, PersonUpdateSchema
 
@@ -41,15 +40,14 @@ def people():
     kind = request.args.get("kind") if request.args.get("kind") in PERSON_KINDS else None
     active = {"yes": True, "no": False}.get(request.args.get("active", "yes"))
     facility_id = request.args.get("facility_id") or None
-    stmt = service.search_statement(kind=kind, active=active, q=q or None)
-    if facility_id:
-        stmt = stmt.where(
-            Person.id.in_(
-                select(Appointment.person_id).where(Appointment.facility_id == facility_id)
-            )
-        )
+    works_there = (
+        facilities_service.appointed_people_statement(facility_id=facility_id)
+        if facility_id
+        else None
+    )
+    stmt = service.search_statement(kind=kind, active=active, q=q or None, ids=works_there)
     page = page_of(db.session, stmt, page_number(request.args.get("page")))
-    facilities = list(db.session.scalars(select(Facility).order_by(Facility.name)))
+    facilities = facilities_service.by_name(session=db.session)
     return render_template(
         "admin/people/list.html",
         section="people",

@@ -1,19 +1,17 @@
 """Scopes of practice and supervision agreements: what a person may do, and under whom."""
 
 from flask import flash, redirect, render_template, request, url_for
-from sqlalchemy import select
 
 from registry.admin.blueprint import bp
 from registry.admin.forms import Form
 from registry.admin.paging import page_number, page_of
 from registry.agreements import service as agreements_service
 from registry.agreements.models import MODES
-from registry.credentials.models import Modality
+from registry.credentials import service as credentials_service
 from registry.database import db
 from registry.errors import DomainError
-from registry.facilities.models import Appointment, Facility
+from registry.facilities import service as facilities_service
 from registry.people import service as people_service
-from registry.people.models import Person
 from registry.scopes import service as scopes_service
 from registry.scopes.models import ACTIVITIES
 from registry.transfer.flat import FlatField
@@ -60,12 +58,12 @@ AGREEMENT_FIELDS = (
 def _modality_choices():
     return [
         (m.code, f"{m.code} · {m.name}")
-        for m in db.session.scalars(select(Modality).order_by(Modality.code))
+        for m in db.session.scalars(credentials_service.modalities_statement())
     ]
 
 
 def _facility_choices():
-    return [(f.id, f.name) for f in db.session.scalars(select(Facility).order_by(Facility.name))]
+    return [(f.id, f.name) for f in facilities_service.by_name(session=db.session)]
 
 
 def _page(form, title, *, back, section="people", choices=None, status=200, submit="Save"):
@@ -148,19 +146,17 @@ def scope_edit(scope_id):
 
 
 def _agreement_choices(facility_id: str | None, listed: list[str]):
-    physicians = db.session.scalars(
-        select(Person)
-        .where(Person.kind == "physician", Person.active.is_(True))
-        .order_by(Person.family_name, Person.given_name)
-    )
-    technologists = select(Person).where(Person.kind == "technologist")
+    physicians = db.session.scalars(people_service.search_statement(kind="physician", active=True))
     if facility_id:
         # the technologists who work there, and anyone already listed
-        works_there = select(Appointment.person_id).where(Appointment.facility_id == facility_id)
-        technologists = technologists.where(Person.id.in_(works_there) | Person.id.in_(listed))
+        works_there = facilities_service.appointed_people_statement(facility_id=facility_id)
+        technologists = people_service.search_statement(
+            kind="technologist", ids=works_there, also_ids=listed
+        )
     else:
-        technologists = technologists.where(Person.active.is_(True) | Person.id.in_(listed))
-    technologists = technologists.order_by(Person.family_name, Person.given_name)
+        technologists = people_service.search_statement(
+            kind="technologist", active=True, also_ids=listed
+        )
     return {
         "facility_id": _facility_choices(),
         "physician_id": [(p.id, p.name) for p in physicians],
@@ -171,8 +167,6 @@ def _agreement_choices(facility_id: str | None, listed: list[str]):
 @bp.get("/agreements")
 def agreements():
     """Every supervision agreement, a page at a time (a network has hundreds)."""
-    from registry.admin.person_file import facility_names, people_names
-
     page = page_of(
         db.session, agreements_service.list_statement(), page_number(request.args.get("page"))
     )
@@ -182,8 +176,12 @@ def agreements():
         section="facilities",
         page=page,
         agreements=records,
-        facility_names=facility_names(db.session, {a.facility_id for a in records}),
-        people_names=people_names(db.session, {a.physician_id for a in records}),
+        facility_names=facilities_service.names(
+            session=db.session, ids={a.facility_id for a in records}
+        ),
+        people_names=people_service.names(
+            session=db.session, ids={a.physician_id for a in records}
+        ),
     )
 
 
