@@ -3,11 +3,10 @@
 from flask import flash, redirect, render_template, request, url_for
 
 from registry.admin.blueprint import bp
-from registry.admin.forms import Form
+from registry.admin.forms import Form, save_form, saved
 from registry.admin.paging import page_number, page_of
 from registry.admin.person_file import person_file
 from registry.database import db
-from registry.errors import DomainError
 from registry.facilities import service as facilities_service
 from registry.people import service
 from registry.people.models import PERSON_KINDS
@@ -70,19 +69,15 @@ def person_new():
         form.values["active"] = "on"
         form.values["kind"] = request.args.get("kind", "")
         return _person_form(form, "Add a person")
-    form = Form.from_request(PERSON_FIELDS, schema=schema, formdata=request.form)
-    data = form.load()
-    if data is not None:
-        try:
-            person = service.create(session=db.session, data=data)
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            form.fail(exc)
-        else:
-            flash(f"Added {person.name}.", "success")
-            return redirect(url_for("admin.person", person_id=person.id))
-    return _person_form(form, "Add a person"), 422
+    return save_form(
+        PERSON_FIELDS,
+        schema=schema,
+        page=lambda form, status: _person_form(form, "Add a person", status=status),
+        save=lambda data: service.create(session=db.session, data=data),
+        done=lambda person: saved(
+            f"Added {person.name}.", url_for("admin.person", person_id=person.id)
+        ),
+    )
 
 
 @bp.get("/people/<person_id>")
@@ -108,23 +103,14 @@ def person_edit(person_id):
             PERSON_EDIT_FIELDS, schema=schema, record=record, hidden={"version": record.version}
         )
         return _person_form(form, title, record)
-    form = Form.from_request(
-        PERSON_EDIT_FIELDS, schema=schema, formdata=request.form, hidden={"version": record.version}
+    return save_form(
+        PERSON_EDIT_FIELDS,
+        schema=schema,
+        record=record,
+        page=lambda form, status: _person_form(form, title, record, status=status),
+        save=lambda data: service.update(session=db.session, person=record, data=data),
+        done=lambda _: saved(f"Saved {record.name}.", url_for("admin.person", person_id=record.id)),
     )
-    if form.stale(record):
-        return _person_form(form, title, record), 409
-    data = form.load()
-    if data is not None:
-        try:
-            service.update(session=db.session, person=record, data=data)
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            form.fail(exc)
-        else:
-            flash(f"Saved {record.name}.", "success")
-            return redirect(url_for("admin.person", person_id=record.id))
-    return _person_form(form, title, record), 422
 
 
 @bp.post("/people/<person_id>/active")
@@ -139,7 +125,7 @@ def person_set_active(person_id):
     return redirect(url_for("admin.person", person_id=record.id))
 
 
-def _person_form(form: Form, title: str, record=None):
+def _person_form(form: Form, title: str, record=None, *, status: int = 200):
     crumbs = [(url_for("admin.people"), "People")]
     if record is not None:
         crumbs.append((url_for("admin.person", person_id=record.id), record.name))
@@ -153,4 +139,4 @@ def _person_form(form: Form, title: str, record=None):
         crumbs=crumbs,
         cancel_url=crumbs[-1][0],
         submit="Save person" if record else "Add person",
-    )
+    ), status
