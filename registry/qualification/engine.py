@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from types import MappingProxyType
 from typing import NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -123,8 +124,9 @@ REQUIREMENTS: dict[str, tuple[str, ...]] = {
 # A remote physician's cap when no agreement qualifies (supervision has failed already then).
 DEFAULT_MAX_CONCURRENT_CASES = 3
 
-# Credentials in these states were never (or are no longer) meant to exist: treat as absent.
-IGNORED_CREDENTIAL_STATUSES = frozenset({"revoked", "entered_in_error"})
+# Credentials in these states were never meant to exist: treat as absent. A suspended or revoked
+# credential is on file (SPEC: CREDENTIAL_INACTIVE names it).
+IGNORED_CREDENTIAL_STATUSES = frozenset({"entered_in_error"})
 
 PERSON_KIND_FOR_ROLE = {"technologist": "technologist", "interpreting_physician": "physician"}
 _ACTIVITY = {"technologist": "perform", "interpreting_physician": "interpret"}
@@ -208,6 +210,7 @@ class CredentialFact:
     expires_on: date | None
     jurisdiction: str | None = None
     verified_on: date | None = None
+    revoked_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -391,6 +394,319 @@ class Decision:
             "warnings": [w.to_dict() for w in self.warnings],
             "evidence": [e.to_dict() for e in self.evidence],
         }
+
+
+# --- a record's standing on a date: the one reading of whether it counts ---------------------
+
+# Standing states, most serious first: a record short in several ways stands by the first.
+ENTERED_IN_ERROR = "entered_in_error"
+REVOKED = "revoked"
+SUSPENDED = "suspended"
+ENDED = "ended"
+UNVERIFIED = "unverified"
+HELD_BACK = "held_back"
+LAPSED = "lapsed"
+NOT_YET_VALID = "not_yet_valid"
+VALID = "valid"
+STANDING_STATES = (
+    ENTERED_IN_ERROR,
+    REVOKED,
+    SUSPENDED,
+    ENDED,
+    UNVERIFIED,
+    HELD_BACK,
+    LAPSED,
+    NOT_YET_VALID,
+    VALID,
+)
+STANDING_LABELS = {
+    ENTERED_IN_ERROR: "Entered in error",
+    REVOKED: "Revoked",
+    SUSPENDED: "Suspended",
+    ENDED: "Ended",
+    UNVERIFIED: "Unverified",
+    HELD_BACK: "Held back",
+    LAPSED: "Lapsed",
+    NOT_YET_VALID: "Not yet valid",
+    VALID: "Valid",
+}
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Whether a record counts from ``first`` to ``last`` and, when it does not, why.
+
+    ``issues`` lists every way it falls short, most serious first (empty: it counts);
+    ``changes_on`` is the next day its standing changes by the calendar alone (None: never).
+    """
+
+    state: str
+    issues: tuple[str, ...]
+    message: str
+    changes_on: date | None = None
+    held_by: RevocationFact | None = None
+
+    @property
+    def counts(self) -> bool:
+        """True only for a record that satisfies a requirement on every day asked about."""
+        return self.state == VALID
+
+    @property
+    def label(self) -> str:
+        """The state in a coordinator's word ("Valid", "Revoked", "Held back", ...)."""
+        return STANDING_LABELS[self.state]
+
+
+def credential_label(code: str, jurisdiction: str | None, credential_types: Mapping) -> str:
+    """How a credential is named in messages: "CNIM certification", "Medical license in KS"."""
+    ctype = credential_types.get(code)
+    if ctype is None:
+        label = f"{code} credential"
+    elif ctype.category == "license":
+        label = ctype.name
+    else:
+        label = f"{code} {ctype.category.replace('_', ' ')}"
+    return f"{label} in {jurisdiction}" if jurisdiction else label
+
+
+def credential_issues(
+    cred: CredentialFact,
+    first: date,
+    last: date,
+    *,
+    policy: Policy,
+    hold: tuple[RevocationFact, date] | None = None,
+) -> tuple[str, ...]:
+    """Every way ``cred`` falls short of valid on each day from ``first`` to ``last``, most
+    serious first; ``hold`` is what ``holding_back`` found for it (None: nothing holds it)."""
+    issues = []
+    if cred.status == "entered_in_error":
+        issues.append(ENTERED_IN_ERROR)
+    elif cred.status == "revoked":
+        issues.append(REVOKED)
+    elif cred.status != "active":
+        issues.append(SUSPENDED)
+    if not policy.accept_unverified:
+        if not cred.verified:
+            issues.append(UNVERIFIED)
+        elif hold is not None:
+            issues.append(HELD_BACK)
+    if cred.issued_on is not None and cred.issued_on > first:
+        issues.append(NOT_YET_VALID)
+    if cred.expires_on is not None and cred.expires_on < last:
+        issues.append(LAPSED)
+    return tuple(issues)
+
+
+def credential_standing(
+    cred: CredentialFact,
+    first: date,
+    last: date | None = None,
+    *,
+    policy: Policy,
+    credential_types: Mapping = MappingProxyType({}),
+    revocations: Iterable[RevocationFact] = (),
+) -> Standing:
+    """A credential's standing from ``first`` to ``last`` (default: the one day ``first``),
+    with the revocations of the person's that may hold its verification back."""
+    last = first if last is None else last
+    hold = None
+    if cred.verified and not policy.accept_unverified:
+        holds = revocation_holds(revocations, credential_types, policy.license_type)
+        hold = holding_back(
+            holds,
+            cred.type_code,
+            cred.jurisdiction,
+            cred.verified_on,
+            credential_types,
+            policy.license_type,
+        )
+    issues = credential_issues(cred, first, last, policy=policy, hold=hold)
+    label = credential_label(cred.type_code, cred.jurisdiction, credential_types)
+    state = issues[0] if issues else VALID
+    changes_on = None
+    if state == VALID and cred.expires_on is not None:
+        changes_on = cred.expires_on + timedelta(days=1)
+    elif state == NOT_YET_VALID:
+        changes_on = cred.issued_on
+    messages = {
+        ENTERED_IN_ERROR: f"{label} was entered in error.",
+        REVOKED: f"{label} revoked on {cred.revoked_on}."
+        if cred.revoked_on
+        else f"{label} revoked.",
+        SUSPENDED: f"{label} is suspended.",
+        UNVERIFIED: f"{label} has not been verified.",
+        HELD_BACK: (
+            f"{label} was verified on {cred.verified_on or 'an unknown date'}, before the "
+            f"revocation of {hold[0].revoked_on}; only a verification made on or after "
+            f"{hold[1]} counts."
+            if hold
+            else ""
+        ),
+        LAPSED: f"{label} lapsed after {cred.expires_on}.",
+        NOT_YET_VALID: f"{label} is valid from {cred.issued_on}.",
+        VALID: f"{label} is valid"
+        + (f" through {cred.expires_on}." if cred.expires_on else " (does not expire)."),
+    }
+    return Standing(
+        state,
+        issues,
+        messages[state],
+        changes_on=changes_on,
+        held_by=hold[0] if hold and state == HELD_BACK else None,
+    )
+
+
+def appointment_standing(appointment: AppointmentFact, first: date, last: date | None = None):
+    """An appointment's own standing from ``first`` to ``last`` (status and dates; privileges
+    that a lapsed license suspends are the evaluation's to say)."""
+    last = first if last is None else last
+    issues = []
+    if appointment.status == "suspended":
+        issues.append(SUSPENDED)
+    elif appointment.status != "active":
+        issues.append(ENDED)
+    if appointment.expires_on is not None and appointment.expires_on < last:
+        issues.append(LAPSED)
+    if appointment.starts_on > first:
+        issues.append(NOT_YET_VALID)
+    return _dated_standing(
+        tuple(issues), "Appointment", appointment.starts_on, appointment.expires_on
+    )
+
+
+def agreement_standing(agreement: AgreementFact, first: date, last: date | None = None):
+    """A supervision agreement's standing from ``first`` to ``last`` (active flag and dates)."""
+    last = first if last is None else last
+    issues = []
+    if not agreement.active:
+        issues.append(ENDED)
+    if agreement.effective_to is not None and agreement.effective_to < last:
+        issues.append(LAPSED)
+    if agreement.effective_from > first:
+        issues.append(NOT_YET_VALID)
+    return _dated_standing(
+        tuple(issues), "Supervision agreement", agreement.effective_from, agreement.effective_to
+    )
+
+
+def _dated_standing(issues, what: str, starts_on: date, ends_on: date | None) -> Standing:
+    state = issues[0] if issues else VALID
+    changes_on = None
+    if state == VALID and ends_on is not None:
+        changes_on = ends_on + timedelta(days=1)
+    elif state == NOT_YET_VALID:
+        changes_on = starts_on
+    messages = {
+        SUSPENDED: f"{what} is suspended.",
+        ENDED: f"{what} has ended.",
+        LAPSED: f"{what} lapsed after {ends_on}.",
+        NOT_YET_VALID: f"{what} starts on {starts_on}.",
+        VALID: f"{what} is in force" + (f" through {ends_on}." if ends_on else "."),
+    }
+    return Standing(state, issues, messages[state], changes_on=changes_on)
+
+
+# the requirements that say whether a person can work at a facility at all, case aside
+_WORK_REQUIREMENTS = frozenset(
+    {
+        "person",
+        "certification",
+        "board_certification",
+        "license",
+        "facility_credentials",
+        "appointment",
+    }
+)
+
+
+@dataclass(frozen=True)
+class WorkStanding:
+    """Where a person can work on a day (by their own records, case aside), and if nowhere,
+    what keeps them from it: ``blockers`` are the reasons, ``summary`` a coordinator's line."""
+
+    facility_ids: tuple[str, ...]
+    blockers: tuple[Reason, ...]
+    summary: str
+
+    @property
+    def can_work(self) -> bool:
+        """Whether the person can work at one facility or more on that day."""
+        return bool(self.facility_ids)
+
+
+def work_standing(
+    person: PersonFacts,
+    facilities: Mapping[str, FacilityFact],
+    *,
+    credential_types: Mapping[str, CredentialTypeFact],
+    policy: Policy,
+    on: date,
+) -> WorkStanding:
+    """Where ``person`` can work on ``on``: the facilities (of ``facilities``, those of their
+    appointments) at which the person, certification, license, facility-credential and
+    appointment requirements all hold for a case that day; scope, supervision and bookings
+    depend on the case and are not asked."""
+    role = "technologist" if person.kind == "technologist" else "interpreting_physician"
+    able, blockers = [], []
+    facility_ids = sorted({a.facility_id for a in person.appointments} & set(facilities))
+    for facility_id in facility_ids:
+        facility = facilities[facility_id]
+        reasons = _work_reasons(person, facility, credential_types, policy, role, on)
+        if reasons:
+            blockers.append(reasons)
+        else:
+            able.append(facility_id)
+    if able:
+        count = len(able)
+        return WorkStanding(
+            tuple(able), (), f"can work at {count} {'facility' if count == 1 else 'facilities'}"
+        )
+    if not blockers:  # no appointment anywhere: say first what the person's own records lack
+        nowhere = FacilityFact("", "any facility", "", "UTC", ())
+        own = [
+            r
+            for r in _work_reasons(person, nowhere, credential_types, policy, role, on)
+            if r.requirement not in ("appointment", "license")
+        ]
+        blockers.append(own or [Reason(NO_APPOINTMENT, "No appointment on file.", "appointment")])
+    # the blockers shared by every facility first: they are the person's own
+    first = blockers[0]
+    shared = [r for r in first if all(r in other for other in blockers[1:])] or first
+    return WorkStanding(
+        (), tuple(shared), "cannot work: " + _short(shared[0], person, credential_types)
+    )
+
+
+def _work_reasons(person, facility, credential_types, policy, role, on) -> list[Reason]:
+    noon = datetime.combine(on, time(12), tzinfo=_zone(facility.timezone))
+    case = Case(facility.id, noon, noon + timedelta(minutes=1), ())
+    facts = Facts(person, facility, credential_types, ())
+    evaluation = _Evaluation(facts, role, case, policy, on, on)
+    return list(evaluation.run(_WORK_REQUIREMENTS).reasons)
+
+
+def _short(reason: Reason, person: PersonFacts, credential_types: Mapping) -> str:
+    """A reason in a few words: "CNIM revoked", "no appointment", "inactive"."""
+    cred = next((c for c in person.credentials if c.id in reason.evidence[:1]), None)
+    if cred is not None and reason.code.startswith("CREDENTIAL_"):
+        word = {
+            CREDENTIAL_INACTIVE: cred.status,
+            CREDENTIAL_UNVERIFIED: "held back" if cred.verified else "unverified",
+            CREDENTIAL_EXPIRED: "lapsed",
+            CREDENTIAL_NOT_YET_VALID: "not yet valid",
+        }[reason.code]
+        ctype = credential_types.get(cred.type_code)
+        if ctype is not None and ctype.category == "license":
+            return f"{credential_label(cred.type_code, cred.jurisdiction, credential_types)} {word}"
+        return f"{cred.type_code} {word}"
+    return {
+        PERSON_INACTIVE: "inactive",
+        ROLE_MISMATCH: "role mismatch",
+        NO_APPOINTMENT: "no appointment",
+        APPOINTMENT_EXPIRED: "no appointment in force",
+        LICENSE_JURISDICTION: "no license where they work",
+    }.get(reason.code, reason.message.rstrip(".").replace("No ", "no ", 1))
 
 
 # --- public functions ------------------------------------------------------------------------
@@ -599,9 +915,10 @@ class _Evaluation:
         # the agreement supervision was satisfied under (its cap applies to concurrency)
         self.supervising: AgreementFact | None = None
 
-    def run(self) -> Decision:
+    def run(self, only: frozenset[str] | None = None) -> Decision:
         for requirement, check in _CHECKS[self.role]:
-            check(self, requirement)
+            if only is None or requirement in only:
+                check(self, requirement)
         return Decision(
             qualified=not self.reasons,
             reasons=tuple(self.reasons),
@@ -645,18 +962,10 @@ class _Evaluation:
     # -- labels -------------------------------------------------------------------------------
 
     def _type_label(self, code: str) -> str:
-        ctype = self.facts.credential_types.get(code)
-        if ctype is None:
-            return f"{code} credential"
-        if ctype.category == "license":
-            return ctype.name
-        return f"{code} {ctype.category.replace('_', ' ')}"
+        return credential_label(code, None, self.facts.credential_types)
 
     def _credential_label(self, cred: CredentialFact) -> str:
-        label = self._type_label(cred.type_code)
-        if cred.jurisdiction:
-            label = f"{label} in {cred.jurisdiction}"
-        return label
+        return credential_label(cred.type_code, cred.jurisdiction, self.facts.credential_types)
 
     def _window(self) -> str:
         if self.first == self.last:
@@ -665,16 +974,30 @@ class _Evaluation:
 
     # -- credentials --------------------------------------------------------------------------
 
+    def _issues(self, cred: CredentialFact) -> tuple[str, ...]:
+        """``credential_issues`` for the case window, with the person's revocation holds."""
+        hold = None
+        if cred.verified and not self.policy.accept_unverified:
+            hold = self._held_back(cred)
+        return credential_issues(cred, self.first, self.last, policy=self.policy, hold=hold)
+
     def _credential_failures(self, cred: CredentialFact) -> list[tuple[str, str, tuple]]:
         """Every way one credential falls short of valid for the window, as (code, message,
         the ids of other records the reason involves)."""
         label = self._credential_label(cred)
+        issues = self._issues(cred)
+        if issues and issues[0] == ENTERED_IN_ERROR:
+            return [(CREDENTIAL_INACTIVE, f"{label} was entered in error.", ())]
+        if issues and issues[0] in (REVOKED, SUSPENDED):
+            # taken back by its issuer: that is the reason, whatever its dates say
+            if cred.status == "revoked":
+                when = f" on {cred.revoked_on}" if cred.revoked_on else ""
+                return [(CREDENTIAL_INACTIVE, f"{label} revoked{when}.", ())]
+            return [(CREDENTIAL_INACTIVE, f"{label} is {cred.status}.", ())]
         out: list[tuple[str, str, tuple]] = []
-        if cred.status != "active":
-            out.append((CREDENTIAL_INACTIVE, f"{label} is {cred.status}.", ()))
-        if not cred.verified and not self.policy.accept_unverified:
+        if UNVERIFIED in issues:
             out.append((CREDENTIAL_UNVERIFIED, f"{label} has not been verified.", ()))
-        elif not self._is_verified(cred):
+        if HELD_BACK in issues:
             revoked, earliest = self._held_back(cred)
             out.append(
                 (
@@ -686,7 +1009,7 @@ class _Evaluation:
                     (revoked.id,),
                 )
             )
-        if cred.issued_on is not None and cred.issued_on > self.first:
+        if NOT_YET_VALID in issues:
             out.append(
                 (
                     CREDENTIAL_NOT_YET_VALID,
@@ -695,7 +1018,7 @@ class _Evaluation:
                     (),
                 )
             )
-        if cred.expires_on is not None and cred.expires_on < self.last:
+        if LAPSED in issues:
             out.append(
                 (
                     CREDENTIAL_EXPIRED,
@@ -707,13 +1030,8 @@ class _Evaluation:
         return out
 
     def _is_valid(self, cred: CredentialFact) -> bool:
-        """Exactly ``not self._credential_failures(cred)``, without writing the messages."""
-        return (
-            cred.status == "active"
-            and self._is_verified(cred)
-            and (cred.issued_on is None or cred.issued_on <= self.first)
-            and (cred.expires_on is None or cred.expires_on >= self.last)
-        )
+        """Exactly ``not self._credential_failures(cred)``: the standing's own reading."""
+        return not self._issues(cred)
 
     def _is_verified(self, cred: CredentialFact) -> bool:
         """Verified (or the policy counts unverified credentials), and not by a verification
@@ -792,9 +1110,15 @@ class _Evaluation:
             failures.append((MISSING_CREDENTIAL, f"No {self._type_label(code)} on file.", ()))
         elif not valid:
             closest = min(candidates, key=self._closeness_key)
+            named = [closest]
+            taken_back = [c for c in candidates if c.status in ("suspended", "revoked")]
+            if closest.status == "active" and taken_back:
+                # an auditor must see the suspended or revoked one too, not only the lapsed one
+                named.append(max(taken_back, key=lambda c: (c.revoked_on or date.min, c.id)))
             failures.extend(
-                (fcode, message, (closest.id, *others))
-                for fcode, message, others in self._credential_failures(closest)
+                (fcode, message, (cred.id, *others))
+                for cred in named
+                for fcode, message, others in self._credential_failures(cred)
             )
         if dependency is not None and not dependency.valid:
             needed_by = f" {code} is only valid while {dependency.code} is."

@@ -421,6 +421,7 @@ def _person_facts(by_fact, *, facility_id, credential_codes) -> dict[str, engine
     """PersonFacts keyed by id, in name order."""
     credentials, appointments = defaultdict(list), defaultdict(list)
     scopes, bookings = defaultdict(list), defaultdict(list)
+    revoked_on = {row[_ID]: row[_DATE1] for row in by_fact["revocation"]}
     for row in by_fact["credential"]:
         if row[_TEXT1] in credential_codes:
             credentials[row[_PERSON_ID]].append(
@@ -434,6 +435,7 @@ def _person_facts(by_fact, *, facility_id, credential_codes) -> dict[str, engine
                     expires_on=row[_DATE3],
                     jurisdiction=row[_TEXT4],
                     verified_on=row[_DATE1],
+                    revoked_on=revoked_on.get(row[_ID]),
                 )
             )
     revocations = defaultdict(list)

@@ -298,7 +298,7 @@ def held_back(*, session, credentials, policy=None) -> dict[str, tuple]:
     by_id = {c.id: c for c in records}
     out = {}
     for c in records:
-        if c.status in engine.IGNORED_CREDENTIAL_STATUSES or not c.verified:
+        if c.status != "active" or not c.verified:
             continue
         hold = engine.holding_back(
             holds, c.type, c.jurisdiction, c.verified_on, types, policy.license_type

@@ -305,13 +305,14 @@ TABLE = [
         [("certification", e.MISSING_CREDENTIAL)],
     ),
     (
-        "CNIM revoked is ignored",
+        # SPEC: a revoked credential is on file; only entered_in_error is as if absent
+        "CNIM revoked is on file",
         technologist(credentials=(cred("c", "CNIM", status="revoked"), cred("b", "BLS"))),
         TECH,
         None,
         POLICY,
         None,
-        [("certification", e.MISSING_CREDENTIAL)],
+        [("certification", e.CREDENTIAL_INACTIVE)],
     ),
     (
         "DABNM stands in for CNIM",
@@ -727,7 +728,7 @@ def test_bad_inputs_raise_value_error():
 # --- credentials -----------------------------------------------------------------------------
 
 
-def test_closest_candidate_prefers_active_and_lists_every_way_it_fails():
+def test_closest_candidate_prefers_active_lists_every_way_it_fails_and_names_the_suspended():
     person = technologist(
         credentials=(
             cred("c-susp", "CNIM", status="suspended"),
@@ -737,9 +738,11 @@ def test_closest_candidate_prefers_active_and_lists_every_way_it_fails():
         )
     )
     d = run(person, TECH)
+    # SPEC: a suspended or revoked credential is on file, so the answer shows it as well
     assert [(r.code, r.evidence) for r in d.reasons] == [
         (e.CREDENTIAL_UNVERIFIED, ("c-old",)),
         (e.CREDENTIAL_EXPIRED, ("c-old",)),
+        (e.CREDENTIAL_INACTIVE, ("c-susp",)),
     ]
 
 
