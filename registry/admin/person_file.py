@@ -3,6 +3,7 @@
 from sqlalchemy import select
 
 from registry import clock
+from registry.admin.standing import credential_standings
 from registry.agreements import service as agreements
 from registry.assignments import service as assignments
 from registry.assignments.models import Assignment
@@ -10,7 +11,6 @@ from registry.credentials import service as credentials
 from registry.facilities import service as facilities
 from registry.people import service as people
 from registry.people.models import Person
-from registry.qualification import service as qualification
 from registry.qualification.models import QualificationCheck
 from registry.scopes import service as scopes
 
@@ -56,7 +56,8 @@ def person_file(session, person: Person) -> dict:
     physician_ids = {a.physician_id for a in person_agreements}
     return {
         "credentials": creds,
-        "held_back": qualification.held_back(session=session, credentials=creds),
+        "standings": credential_standings(session, creds),
+        "credentials_by_id": {c.id: c for c in creds},
         "appointments": appointments,
         "scopes": person_scopes,
         "agreements": person_agreements,

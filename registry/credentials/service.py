@@ -183,12 +183,16 @@ def set_status(*, session, credential: Credential, status: str) -> Credential:
     return credential
 
 
-def list_statement(*, person_id=None, type=None, status=None, expires_before=None):  # noqa: A002
+def list_statement(  # noqa: A002
+    *, person_id=None, type=None, status=None, expires_before=None, person_ids=None
+):
     """The filtered select behind the credential lists: soonest expiry first, never-expiring
-    last."""
+    last. ``person_ids`` keeps the credentials of any of those people."""
     stmt = select(Credential)
     if person_id:
         stmt = stmt.where(Credential.person_id == person_id)
+    if person_ids is not None:
+        stmt = stmt.where(Credential.person_id.in_(person_ids))
     if type:
         stmt = stmt.where(Credential.type == type)
     if status:

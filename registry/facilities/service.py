@@ -121,9 +121,11 @@ def update_appointment(*, session, appointment: Appointment, data: dict) -> Appo
     return appointment
 
 
-def appointments_statement(*, facility_id=None, person_id=None, status=None):
+def appointments_statement(*, facility_id=None, person_id=None, status=None, ids=None):
     """The filtered select behind the appointment lists: latest expiry last, open-ended last."""
     stmt = select(Appointment)
+    if ids is not None:
+        stmt = stmt.where(Appointment.id.in_(ids))
     if facility_id:
         stmt = stmt.where(Appointment.facility_id == facility_id)
     if person_id:

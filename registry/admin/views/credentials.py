@@ -6,13 +6,13 @@ from flask import flash, redirect, render_template, request, url_for
 
 from registry.admin.blueprint import bp
 from registry.admin.forms import Form, save_form, saved
+from registry.admin.standing import credential_standings
 from registry.audit import service as audit_service
 from registry.credentials import service
 from registry.credentials.models import CREDENTIAL_STATUSES, VERIFICATION_METHODS
 from registry.database import db
 from registry.errors import DomainError, InvalidData
 from registry.people import service as people_service
-from registry.qualification import service as qualification
 from registry.transfer.flat import FlatField
 from schemas.credentials import (
     CredentialRenewalSchema,
@@ -163,10 +163,8 @@ def credential(credential_id):
     )
     from registry.admin.views.audit import changes
 
-    held = qualification.held_back(
-        session=db.session,
-        credentials=db.session.scalars(service.list_statement(person_id=record.person_id)),
-    )
+    theirs = list(db.session.scalars(service.list_statement(person_id=record.person_id)))
+    standings = credential_standings(db.session, theirs)
     return render_template(
         "admin/credential.html",
         section="people",
@@ -176,7 +174,8 @@ def credential(credential_id):
         history=history,
         changes=changes,
         status_actions=STATUS_ACTIONS,
-        held=held.get(record.id),
+        standing=standings[record.id],
+        credentials_by_id={c.id: c for c in theirs},
         # a revoked credential: from which day a verification of it counts again
         counts_again_from=service.reverification_from(record)
         if record.revoked_until_reinstated

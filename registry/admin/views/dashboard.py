@@ -5,6 +5,7 @@ from flask import current_app, render_template, request
 from registry import clock
 from registry.admin.blueprint import bp
 from registry.admin.paging import PAGE_SIZE, Page, page_number
+from registry.admin.standing import item_standings
 from registry.database import db
 from registry.expirations.service import (
     count_lapsed_and_within,
@@ -75,6 +76,7 @@ def dashboard():
         "admin/dashboard.html",
         section="dashboard",
         items=page.items,
+        standings=item_standings(db.session, page.items),
         page=page,
         counts={key: counts["lapsed" if key == "lapsed" else int(key)] for key in WINDOWS},
         windows=WINDOWS,

@@ -6,6 +6,7 @@ from registry.admin.blueprint import bp
 from registry.admin.forms import Form, save_form, saved
 from registry.admin.paging import page_number, page_of
 from registry.admin.person_file import person_file
+from registry.admin.standing import work_standings
 from registry.database import db
 from registry.facilities import service as facilities_service
 from registry.people import service
@@ -46,11 +47,14 @@ def people():
     )
     stmt = service.search_statement(kind=kind, active=active, q=q or None, ids=works_there)
     page = page_of(db.session, stmt, page_number(request.args.get("page")))
+    # one answer per person on the page, from a few queries for the whole page
+    standings = work_standings(db.session, page.items)
     facilities = facilities_service.by_name(session=db.session)
     return render_template(
         "admin/people/list.html",
         section="people",
         page=page,
+        standings=standings,
         q=q,
         kind=kind or "",
         active=request.args.get("active", "yes"),
