@@ -139,6 +139,8 @@ def test_a_valid_credential_is_green_with_its_days_left(app, ui, people):
     days = (date(2028, 12, 31) - TODAY).days
     assert ">Valid<" in row and f"{days} days left" in row and ">Verified<" in row
     assert "tone-good" in row and "tone-bad" not in row
+    html = ui.get(f"/people/{people['valid']}").get_data(as_text=True)
+    assert 'can work at 1 facility</span> <span class="subtle">Overland Park Spine Center<' in html
 
 
 def test_the_people_list_says_where_each_person_can_work(ui, people):

@@ -92,6 +92,7 @@ def person(person_id):
         "admin/people/detail.html",
         section="people",
         person=record,
+        work=work_standings(db.session, [record])[record.id],
         **person_file(db.session, record),
     )
 
