@@ -105,7 +105,7 @@ def test_credential_dates_come_back_as_dates(app_context):
     lifelong = f.credential(
         tess, "BLS", issued_on=date(2024, 6, 1), expires_on=None, verified=False
     )
-    f.credential(tess, "ACLS", status="revoked")  # the loader leaves ignored statuses out
+    f.credential(tess, "ACLS", status="entered_in_error")  # the loader leaves these out
     db.session.commit()
 
     rows = _facts(db.session.connection(), "credential", person=tess.id)

@@ -347,3 +347,40 @@ def test_no_copy_of_a_revoked_cnim_qualifies_in_a_check_a_search_or_a_booking(
         headers=auth,
     )
     assert booking.status_code == 409
+
+
+def test_a_revoked_cnim_is_on_file_in_a_check_a_search_and_a_refused_booking(
+    app_context, client, auth, frozen_clock
+):
+    # SPEC round 2: CREDENTIAL_INACTIVE naming the revoked record, never MISSING_CREDENTIAL
+    where, _, tech = f.network()
+    cnim = db.session.query(Credential).filter_by(person_id=tech.id, type="CNIM").one()
+    revoked = client.patch(
+        f"/api/v1/credentials/{cnim.id}",
+        json={"status": "revoked", "revoked_on": "2026-11-02"},
+        headers=auth,
+    )
+    assert revoked.status_code == 200, revoked.json
+    expected = [
+        {
+            "code": "CREDENTIAL_INACTIVE",
+            "message": "CNIM certification revoked on 2026-11-02.",
+            "requirement": "certification",
+            "evidence": [cnim.id],
+        }
+    ]
+    assert ask(client, auth, tech, "technologist", case(where))["reasons"] == expected
+    search = client.post(
+        "/api/v1/qualification-searches",
+        json={"role": "technologist", "case": case(where), "include_unqualified": True},
+        headers=auth,
+    ).json
+    (unqualified,) = [hit for hit in search["unqualified"] if hit["person_id"] == tech.id]
+    assert unqualified["reasons"] == expected
+    booking = client.post(
+        "/api/v1/assignments",
+        json={"person_id": tech.id, "role": "technologist", "case": case(where)},
+        headers=auth,
+    )
+    assert booking.status_code == 409
+    assert booking.json["decision"]["reasons"] == expected
