@@ -8,9 +8,9 @@ from collections import defaultdict
 
 from registry.admin.blueprint import bp
 from registry.admin.display import organisation_today
-from registry.agreements import service as agreements
-from registry.credentials import service as credentials
-from registry.facilities import service as facilities
+from registry.agreements import service as agreements_service
+from registry.credentials import service as credentials_service
+from registry.facilities import service as facilities_service
 from registry.qualification import engine, records
 from registry.qualification.service import policy_from_config
 
@@ -59,7 +59,7 @@ def item_standings(session, items) -> dict[tuple[str, str], engine.Standing]:
     holders = {item["person_id"] for item in items if item["item_type"] == "credential"}
     if holders:
         by_holder = defaultdict(list)
-        stmt = credentials.list_statement(person_ids=sorted(holders))
+        stmt = credentials_service.list_statement(person_ids=sorted(holders))
         for record in session.scalars(stmt):
             by_holder[record.person_id].append(record)
         types = records.credential_types(session)
@@ -76,10 +76,10 @@ def item_standings(session, items) -> dict[tuple[str, str], engine.Standing]:
                 (("credential", i), s) for i, s in standings.items() if i in wanted["credential"]
             )
     if wanted["appointment"]:
-        stmt = facilities.appointments_statement(ids=sorted(wanted["appointment"]))
+        stmt = facilities_service.appointments_statement(ids=sorted(wanted["appointment"]))
         out.update((("appointment", a.id), appointment_standing(a)) for a in session.scalars(stmt))
     if wanted["agreement"]:
-        stmt = agreements.list_statement(ids=sorted(wanted["agreement"]))
+        stmt = agreements_service.list_statement(ids=sorted(wanted["agreement"]))
         out.update((("agreement", a.id), agreement_standing(a)) for a in session.scalars(stmt))
     return out
 

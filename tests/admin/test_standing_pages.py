@@ -196,3 +196,19 @@ def test_the_dashboard_shows_the_standing_of_what_lapses(app, ui, people):
     html = ui.get("/?show=30").get_data(as_text=True)
     row = re.search(r"Hal Held</a>.*?</tr>", html, re.S).group(0)
     assert "20 days left" in row and ">Held back<" in row and "tone-good" not in row
+
+
+def test_the_dashboard_asks_a_fixed_number_of_queries_however_many_items(app, ui, people):
+    with app.app_context(), _statements() as few:
+        assert ui.get("/").status_code == 200
+    with app.app_context():
+        where = db.session.get(factories.Facility, people["where"])
+        for n in range(15):
+            factories.qualified_technologist(
+                where, f"Soon{n}", "Lapsing", cnim_expires=TODAY + timedelta(days=n)
+            )
+        db.session.commit()
+    with app.app_context(), _statements() as many:
+        html = ui.get("/").get_data(as_text=True)
+    assert html.count("Soon") >= 15
+    assert len(many) == len(few), (len(few), len(many))
