@@ -1,6 +1,5 @@
 """The ``registry`` console script: Flask's CLI group over the app factory."""
 
-import contextlib
 import sys
 
 import click
@@ -9,32 +8,12 @@ from flask.cli import AppGroup, FlaskGroup
 from sqlalchemy import select
 
 from registry.audit.context import acting_as
+from registry.console import cli_change
 from registry.database import db
 
 db_cli = AppGroup("db", help="Database migrations.")
 keys_cli = AppGroup("api-keys", help="API keys for other systems.")
 users_cli = AppGroup("users", help="Admin UI users.")
-
-
-def _cli_actor() -> str:
-    import getpass
-
-    try:
-        return f"cli:{getpass.getuser()}"
-    except Exception:  # noqa: BLE001 - no login name in some containers
-        return "cli"
-
-
-@contextlib.contextmanager
-def _cli_change(*refusals: type[Exception]):
-    """One change made from the command line: audited with the CLI as the actor, committed at
-    the end, and a refusal (one of ``refusals``) reported as a usage error (exit code 2)."""
-    with acting_as(_cli_actor()):
-        try:
-            yield
-        except refusals as exc:
-            raise click.UsageError(str(exc)) from exc
-        db.session.commit()
 
 
 @db_cli.command("upgrade")
@@ -54,7 +33,7 @@ def keys_create(name, scopes):
     """Create a key; the key is printed alone on the last line, once."""
     from registry.auth import keys
 
-    with _cli_change(keys.ApiKeyError):
+    with cli_change(keys.ApiKeyError):
         key, raw = keys.create(session=db.session, name=name, scopes=scopes)
     click.echo(f"created API key {key.name!r} with scopes {','.join(key.scopes)}", err=True)
     click.echo(raw)
@@ -76,7 +55,7 @@ def keys_revoke(name):
     """Revoke a key by name."""
     from registry.auth import keys
 
-    with _cli_change(keys.ApiKeyError):
+    with cli_change(keys.ApiKeyError):
         keys.revoke(session=db.session, name=name)
     click.echo(f"revoked {name}")
 
@@ -89,7 +68,7 @@ def users_create(email, role, password):
     """Create an admin UI user."""
     from registry.auth import users
 
-    with _cli_change(users.UserError):
+    with cli_change(users.UserError):
         user = users.create(session=db.session, email=email, role=role, password=password)
     click.echo(f"created {user.role} {user.email}")
 
@@ -111,7 +90,7 @@ def users_activate(email):
 def _set_active(email: str, *, active: bool) -> None:
     from registry.auth import users
 
-    with _cli_change(users.UserError):
+    with cli_change(users.UserError):
         user = users.set_active(session=db.session, email=email, active=active)
     click.echo(f"{'activated' if active else 'deactivated'} {user.email}")
 
@@ -123,7 +102,7 @@ def users_set_password(email, password):
     """Give a user a new password (prompts when omitted); also lifts a sign-in lock-out."""
     from registry.auth import users
 
-    with _cli_change(users.UserError):
+    with cli_change(users.UserError):
         user = users.reset_password(session=db.session, email=email, password=password)
     click.echo(f"set a new password for {user.email}")
 

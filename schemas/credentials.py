@@ -3,7 +3,7 @@
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from registry.credentials.models import CATEGORIES, CREDENTIAL_STATUSES, VERIFICATION_METHODS
-from registry.expirations.service import days_left
+from registry.dates import days_left
 from registry.people.models import PERSON_KINDS
 from schemas.base import US_STATES, BaseSchema, UsState, require_order, text
 

@@ -2,7 +2,7 @@
 
 from marshmallow import fields, validate
 
-from registry.expirations.service import ITEM_TYPES, KINDS
+from registry.expiration_kinds import ITEM_TYPES, KINDS
 from schemas.base import BaseSchema
 
 

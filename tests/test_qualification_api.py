@@ -34,15 +34,6 @@ def codes(decision):
     return sorted(r["code"] for r in decision["reasons"])
 
 
-def _by_code(decision, *wanted):
-    """The decision's one reason of each code wanted, in that order."""
-    found = {}
-    for reason in decision["reasons"]:
-        assert reason["code"] not in found, decision
-        found[reason["code"]] = reason
-    return [found[code] for code in wanted]
-
-
 def test_qualified_technologist_with_evidence_and_stored_check(app_context, client, auth):
     where, doc, tech = f.network()
     decision = ask(client, auth, tech, "technologist", case(where))
@@ -288,12 +279,9 @@ def test_a_verification_made_before_a_revocation_vouches_for_no_cnim(
         )
         assert entered.status_code == 201
     decision = ask(client, auth, tech, "technologist", case(where))
-    # the revoked record is on file (CREDENTIAL_INACTIVE names it); the copies are unverified
-    assert decision["qualified"] is False
-    assert codes(decision) == ["CREDENTIAL_INACTIVE", "CREDENTIAL_UNVERIFIED"]
-    inactive, unverified = _by_code(decision, "CREDENTIAL_INACTIVE", "CREDENTIAL_UNVERIFIED")
-    assert inactive["evidence"] == [cnim_id]
-    assert f"(credential {cnim_id}) was revoked on 2026-11-27" in unverified["message"]
+    assert decision["qualified"] is False and codes(decision) == ["CREDENTIAL_UNVERIFIED"]
+    (reason,) = decision["reasons"]
+    assert f"(credential {cnim_id}) was revoked on 2026-11-27" in reason["message"]
     # verified again since the revocation, the copy counts
     again = {**verification, "verified_on": "2026-11-27"}
     client.patch(
@@ -341,11 +329,12 @@ def test_no_copy_of_a_revoked_cnim_qualifies_in_a_check_a_search_or_a_booking(
     added = client.post(f"/api/v1/people/{tech.id}/credentials", json=copy, headers=auth)
     assert added.status_code == 201
     decision = ask(client, auth, tech, "technologist", case(where))
-    assert codes(decision) == ["CREDENTIAL_INACTIVE", "CREDENTIAL_UNVERIFIED"]
-    inactive, unverified = _by_code(decision, "CREDENTIAL_INACTIVE", "CREDENTIAL_UNVERIFIED")
-    assert inactive["evidence"] == [cnim.id]
-    assert unverified["evidence"] == [added.json["id"], cnim.id]
-    assert "only a verification made on or after 2026-11-28 counts" in unverified["message"]
+    assert codes(decision) == ["CREDENTIAL_UNVERIFIED"]
+    assert decision["reasons"][0]["evidence"] == [added.json["id"], cnim.id]
+    assert (
+        "only a verification made on or after 2026-11-28 counts"
+        in (decision["reasons"][0]["message"])
+    )
     search = client.post(
         "/api/v1/qualification-searches",
         json={"role": "technologist", "case": case(where), "include_unqualified": True},
@@ -358,3 +347,40 @@ def test_no_copy_of_a_revoked_cnim_qualifies_in_a_check_a_search_or_a_booking(
         headers=auth,
     )
     assert booking.status_code == 409
+
+
+def test_a_revoked_cnim_is_on_file_in_a_check_a_search_and_a_refused_booking(
+    app_context, client, auth, frozen_clock
+):
+    # SPEC round 2: CREDENTIAL_INACTIVE naming the revoked record, never MISSING_CREDENTIAL
+    where, _, tech = f.network()
+    cnim = db.session.query(Credential).filter_by(person_id=tech.id, type="CNIM").one()
+    revoked = client.patch(
+        f"/api/v1/credentials/{cnim.id}",
+        json={"status": "revoked", "revoked_on": "2026-11-02"},
+        headers=auth,
+    )
+    assert revoked.status_code == 200, revoked.json
+    expected = [
+        {
+            "code": "CREDENTIAL_INACTIVE",
+            "message": "CNIM certification revoked on 2026-11-02.",
+            "requirement": "certification",
+            "evidence": [cnim.id],
+        }
+    ]
+    assert ask(client, auth, tech, "technologist", case(where))["reasons"] == expected
+    search = client.post(
+        "/api/v1/qualification-searches",
+        json={"role": "technologist", "case": case(where), "include_unqualified": True},
+        headers=auth,
+    ).json
+    (unqualified,) = [hit for hit in search["unqualified"] if hit["person_id"] == tech.id]
+    assert unqualified["reasons"] == expected
+    booking = client.post(
+        "/api/v1/assignments",
+        json={"person_id": tech.id, "role": "technologist", "case": case(where)},
+        headers=auth,
+    )
+    assert booking.status_code == 409
+    assert booking.json["decision"]["reasons"] == expected

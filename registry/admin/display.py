@@ -7,7 +7,7 @@ from flask import current_app
 
 from registry import clock
 from registry.admin.blueprint import bp
-from registry.expirations.service import days_left as expiration_days_left
+from registry.dates import days_left as expiration_days_left
 
 URGENCY_LIMITS = ((0, "lapsed"), (31, "due-30"), (61, "due-60"), (91, "due-90"))
 STATUS_WORDS = {

@@ -1,15 +1,19 @@
 """Forms that validate through the API's marshmallow schemas and the domain services.
 
 A form is a list of ``FlatField``s, the values the user typed (kept as typed, to show again)
-and the errors per field. ``load`` runs the schema; ``fail`` takes a service's error. Nothing
-here knows a rule of its own: the rules live in ``schemas/`` and the services.
+and the errors per field. ``load`` runs the schema; ``fail`` takes a service's error;
+``save_form`` is the whole life of a posted form. Nothing here knows a rule of its own: the
+rules live in ``schemas/`` and the services.
 """
 
+from collections.abc import Callable
 from datetime import date, datetime
 
+from flask import flash, redirect, request
 from marshmallow import ValidationError
 from werkzeug.datastructures import MultiDict
 
+from registry.database import db
 from registry.errors import DomainError
 from registry.transfer.flat import FORM_ERRORS, flatten_errors, is_required, to_schema_input
 
@@ -94,6 +98,47 @@ class Form:
 
     def required(self, flat) -> bool:
         return is_required(self.schema, flat)
+
+
+def save_form(
+    fields,
+    *,
+    schema,
+    page: Callable,
+    save: Callable[[dict], object],
+    done: Callable[[object], object],
+    record=None,
+    check: Callable[[Form], None] | None = None,
+):
+    """A posted form's life: read it, refuse it when ``record`` changed since it was opened
+    (409), validate it through ``schema``, ``save`` the data and commit, then ``done(result)``.
+
+    Otherwise nothing is kept and ``page(form, status)`` shows the form again with every error
+    (422); ``check`` adds what the schema cannot see (e.g. a value from the address).
+    """
+    hidden = {"version": record.version} if record is not None else None
+    form = Form.from_request(fields, schema=schema, formdata=request.form, hidden=hidden)
+    if record is not None and form.stale(record):
+        return page(form, 409)
+    data = form.load()
+    if check is not None:
+        check(form)
+    if data is not None and not form.errors:
+        try:
+            result = save(data)
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            form.fail(exc)
+        else:
+            return done(result)
+    return page(form, 422)
+
+
+def saved(message: str, url: str):
+    """Say what was saved and go on to ``url``."""
+    flash(message, "success")
+    return redirect(url)
 
 
 def _attribute(record, flat):

@@ -3,15 +3,14 @@
 from sqlalchemy import select
 
 from registry import clock
+from registry.admin.standing import credential_standings
 from registry.agreements import service as agreements
 from registry.assignments import service as assignments
 from registry.assignments.models import Assignment
 from registry.credentials import service as credentials
-from registry.credentials.models import CredentialType
 from registry.facilities import service as facilities
-from registry.facilities.models import Facility
+from registry.people import service as people
 from registry.people.models import Person
-from registry.qualification import service as qualification
 from registry.qualification.models import QualificationCheck
 from registry.scopes import service as scopes
 
@@ -57,7 +56,8 @@ def person_file(session, person: Person) -> dict:
     physician_ids = {a.physician_id for a in person_agreements}
     return {
         "credentials": creds,
-        "held_back": qualification.held_back(session=session, credentials=creds),
+        "standings": credential_standings(session, creds),
+        "credentials_by_id": {c.id: c for c in creds},
         "appointments": appointments,
         "scopes": person_scopes,
         "agreements": person_agreements,
@@ -65,33 +65,7 @@ def person_file(session, person: Person) -> dict:
         "earlier_assignments": earlier,
         "recent_assignments": RECENT_ASSIGNMENTS,
         "checks": checks,
-        "type_names": type_names(session),
-        "facility_names": facility_names(session, facility_ids),
-        "people_names": people_names(session, physician_ids),
+        "type_names": credentials.type_names(session=session),
+        "facility_names": facilities.names(session=session, ids=facility_ids),
+        "people_names": people.names(session=session, ids=physician_ids),
     }
-
-
-def type_names(session) -> dict[str, str]:
-    """Credential type code → name."""
-    return dict(session.execute(select(CredentialType.code, CredentialType.name)).all())
-
-
-def facility_names(session, ids) -> dict[str, str]:
-    """Facility id → name for the given ids."""
-    ids = [i for i in ids if i]
-    if not ids:
-        return {}
-    return dict(
-        session.execute(select(Facility.id, Facility.name).where(Facility.id.in_(ids))).all()
-    )
-
-
-def people_names(session, ids) -> dict[str, str]:
-    """Person id → "Given Family" for the given ids."""
-    ids = [i for i in ids if i]
-    if not ids:
-        return {}
-    rows = session.execute(
-        select(Person.id, Person.given_name, Person.family_name).where(Person.id.in_(ids))
-    )
-    return {row.id: f"{row.given_name} {row.family_name}" for row in rows}

@@ -65,13 +65,17 @@ def update(*, session, agreement: SupervisionAgreement, data: dict) -> Supervisi
     return agreement
 
 
-def list_statement(*, facility_id=None, physician_id=None, technologist_id=None, active=None):
-    """The filtered select behind the agreement list, earliest start first.
+def list_statement(
+    *, facility_id=None, physician_id=None, technologist_id=None, active=None, ids=None
+):
+    """The filtered select behind the agreement list, earliest start first (``ids``: only those).
 
     ``technologist_id`` finds the agreements that cover the technologist: those that list them,
     and those with an empty list at a facility where they hold an active appointment.
     """
     stmt = select(SupervisionAgreement)
+    if ids is not None:
+        stmt = stmt.where(SupervisionAgreement.id.in_(ids))
     if facility_id:
         stmt = stmt.where(SupervisionAgreement.facility_id == facility_id)
     if physician_id:

@@ -183,12 +183,16 @@ def set_status(*, session, credential: Credential, status: str) -> Credential:
     return credential
 
 
-def list_statement(*, person_id=None, type=None, status=None, expires_before=None):  # noqa: A002
+def list_statement(  # noqa: A002
+    *, person_id=None, type=None, status=None, expires_before=None, person_ids=None
+):
     """The filtered select behind the credential lists: soonest expiry first, never-expiring
-    last."""
+    last. ``person_ids`` keeps the credentials of any of those people."""
     stmt = select(Credential)
     if person_id:
         stmt = stmt.where(Credential.person_id == person_id)
+    if person_ids is not None:
+        stmt = stmt.where(Credential.person_id.in_(person_ids))
     if type:
         stmt = stmt.where(Credential.type == type)
     if status:
@@ -236,6 +240,16 @@ def update_type(*, session, credential_type: CredentialType, data: dict) -> Cred
 def types_statement():
     """Every credential type, by code."""
     return select(CredentialType).order_by(CredentialType.code)
+
+
+def type_names(*, session) -> dict[str, str]:
+    """Credential type code -> name, for every type in the catalogue."""
+    return dict(session.execute(select(CredentialType.code, CredentialType.name)).all())
+
+
+def modality_names(*, session) -> dict[str, str]:
+    """Modality code -> name, by code."""
+    return {m.code: m.name for m in session.scalars(modalities_statement())}
 
 
 def modalities_statement():

@@ -8,7 +8,6 @@ for how many days an item has left.
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     Date,
@@ -29,53 +28,17 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.functions import FunctionElement
 
-from registry import clock
 from registry.agreements.models import SupervisionAgreement
-from registry.config import accepts_unverified, registry_timezone
+from registry.config import accepts_unverified
 from registry.credentials.models import Credential, CredentialType
+from registry.dates import days_left, local_date, organisation_timezone
+from registry.expiration_kinds import ITEM_TYPES, KINDS  # noqa: F401 - the export CLI imports KINDS here
 from registry.facilities.models import Appointment, Facility
 from registry.people.models import PERSON_KINDS, Person
 
-ITEM_TYPES = ("credential", "appointment", "agreement")
-# ``kind`` narrows the list by what lapses or by whose it is: both value sets are disjoint.
-KINDS = ITEM_TYPES + PERSON_KINDS
 ITEM_ORDER = {name: index for index, name in enumerate(ITEM_TYPES)}
 APPOINTMENT_TYPE = "appointment"
 AGREEMENT_TYPE = "supervision_agreement"
-
-
-def organisation_timezone(timezone: str | None = None) -> str:
-    """The zone given, else the organisation's: ``REGISTRY_TIMEZONE`` from the configuration."""
-    return timezone or registry_timezone()
-
-
-def local_date(today: date | datetime, timezone: str) -> date:
-    """The calendar date in ``timezone`` at the instant ``today`` (a plain date is kept as is)."""
-    if isinstance(today, datetime):
-        if today.tzinfo is None:
-            raise ValueError("a local date needs an aware datetime or a date")
-        return today.astimezone(ZoneInfo(timezone)).date()
-    return today
-
-
-def days_left(
-    expires_on: date | None,
-    *,
-    as_of: date | datetime | None = None,
-    timezone: str | None = None,
-) -> int | None:
-    """Days from the local date to ``expires_on``, the last valid day: 0 on that day, -1 the day
-    after it lapsed; None when it never expires.
-
-    The one rule for every ``days_left`` the registry shows (API, admin pages, alerts, CSV).
-    ``as_of`` is an instant (an aware datetime) or a local date, by default now
-    (``registry.clock``); ``timezone`` is where the item is used, by default the organisation's.
-    """
-    if expires_on is None:
-        return None
-    zone = organisation_timezone(timezone)
-    today = clock.today(zone) if as_of is None else local_date(as_of, zone)
-    return (expires_on - today).days
 
 
 def expiring_within(

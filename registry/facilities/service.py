@@ -62,6 +62,30 @@ def list_statement(*, active=None, state=None, q=None, external_id=None):
     return stmt.order_by(Facility.name, Facility.id)
 
 
+def by_name(*, session, active: bool | None = None) -> list[Facility]:
+    """Facilities by name (only the active or inactive ones when ``active`` says so)."""
+    return list(session.scalars(list_statement(active=active)))
+
+
+def names(*, session, ids) -> dict[str, str]:
+    """Facility id -> name for the given ids (unknown ids are left out)."""
+    wanted = [i for i in ids if i]
+    if not wanted:
+        return {}
+    rows = session.execute(select(Facility.id, Facility.name).where(Facility.id.in_(wanted)))
+    return dict(rows.all())
+
+
+def find_facility(*, session, facility_id: str | None) -> Facility | None:
+    """The facility with this id, or None (a malformed or unknown id included)."""
+    return find(session, Facility, facility_id)
+
+
+def appointed_people_statement(*, facility_id: str):
+    """The ids of the people with an appointment at the facility, in any status."""
+    return select(Appointment.person_id).where(Appointment.facility_id == facility_id)
+
+
 def get_appointment(*, session, appointment_id: str) -> Appointment:
     """The appointment with this id, or NotFound."""
     found = find(session, Appointment, appointment_id)
@@ -97,9 +121,11 @@ def update_appointment(*, session, appointment: Appointment, data: dict) -> Appo
     return appointment
 
 
-def appointments_statement(*, facility_id=None, person_id=None, status=None):
+def appointments_statement(*, facility_id=None, person_id=None, status=None, ids=None):
     """The filtered select behind the appointment lists: latest expiry last, open-ended last."""
     stmt = select(Appointment)
+    if ids is not None:
+        stmt = stmt.where(Appointment.id.in_(ids))
     if facility_id:
         stmt = stmt.where(Appointment.facility_id == facility_id)
     if person_id:

@@ -1,6 +1,6 @@
 """People: create, update, find."""
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 
 from registry.errors import Conflict, NotFound
 from registry.ids import find
@@ -46,13 +46,25 @@ def update(*, session, person: Person, data: dict) -> Person:
     return person
 
 
-def search_statement(*, kind=None, active=None, q=None, external_id=None, npi=None):
-    """The filtered, ordered select behind the people list."""
+def search_statement(
+    *, kind=None, active=None, q=None, external_id=None, npi=None, ids=None, also_ids=None
+):
+    """The filtered, ordered select behind the people list.
+
+    ``ids`` (a list or a select of ids) narrows to those people; ``also_ids`` are kept whatever
+    ``active`` and ``ids`` say (a form's current choices stay listed).
+    """
     stmt = select(Person)
     if kind:
         stmt = stmt.where(Person.kind == kind)
+    narrowed = []
     if active is not None:
-        stmt = stmt.where(Person.active == active)
+        narrowed.append(Person.active == active)
+    if ids is not None:
+        narrowed.append(Person.id.in_(ids))
+    if narrowed:
+        kept = and_(*narrowed)
+        stmt = stmt.where(or_(kept, Person.id.in_(also_ids)) if also_ids else kept)
     if external_id:
         stmt = stmt.where(Person.external_id == external_id)
     if npi:
@@ -73,3 +85,22 @@ def search_statement(*, kind=None, active=None, q=None, external_id=None, npi=No
             )
         )
     return stmt.order_by(Person.family_name, Person.given_name, Person.id)
+
+
+def names(*, session, ids) -> dict[str, str]:
+    """Person id -> "Given Family" for the given ids (unknown ids are left out)."""
+    wanted = [i for i in ids if i]
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(Person.id, Person.given_name, Person.family_name).where(Person.id.in_(wanted))
+    )
+    return {row.id: f"{row.given_name} {row.family_name}" for row in rows}
+
+
+def count_by_kind(*, session, active: bool = True) -> dict[str, int]:
+    """How many active (or inactive) people there are of each kind."""
+    rows = session.execute(
+        select(Person.kind, func.count()).where(Person.active == active).group_by(Person.kind)
+    )
+    return dict(rows.all())

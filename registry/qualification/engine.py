@@ -1110,16 +1110,21 @@ class _Evaluation:
             failures.append((MISSING_CREDENTIAL, f"No {self._type_label(code)} on file.", ()))
         elif not valid:
             closest = min(candidates, key=self._closeness_key)
-            named = [closest]
-            taken_back = [c for c in candidates if c.status in ("suspended", "revoked")]
+            failures.extend(
+                (fcode, message, (closest.id, *others))
+                for fcode, message, others in self._credential_failures(closest)
+            )
+            named = {i for _, _, ids in failures for i in ids}
+            taken_back = [
+                c for c in candidates if c.status in ("suspended", "revoked") and c.id not in named
+            ]
             if closest.status == "active" and taken_back:
                 # an auditor must see the suspended or revoked one too, not only the lapsed one
-                named.append(max(taken_back, key=lambda c: (c.revoked_on or date.min, c.id)))
-            failures.extend(
-                (fcode, message, (cred.id, *others))
-                for cred in named
-                for fcode, message, others in self._credential_failures(cred)
-            )
+                other = max(taken_back, key=lambda c: (c.revoked_on or date.min, c.id))
+                failures.extend(
+                    (fcode, message, (other.id, *others))
+                    for fcode, message, others in self._credential_failures(other)
+                )
         if dependency is not None and not dependency.valid:
             needed_by = f" {code} is only valid while {dependency.code} is."
             failures.extend(

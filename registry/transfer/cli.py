@@ -10,6 +10,7 @@ import click
 from flask.cli import AppGroup
 
 from registry.audit.context import acting_as
+from registry.console import cli_actor
 from registry.database import db
 from registry.expirations.cli import export_cli
 from registry.transfer import csv_export
@@ -18,18 +19,12 @@ from registry.transfer.csv_import import NotUtf8, decode, import_csv
 import_cli = AppGroup("import", help="Import people or credentials from CSV (all or nothing).")
 
 
-def _cli_actor() -> str:
-    from registry.cli import _cli_actor as actor
-
-    return actor()
-
-
 def _run_import(kind: str, file, dry_run: bool) -> None:
     try:
         text = decode(file.read())
     except NotUtf8 as exc:
         raise click.UsageError(str(exc)) from exc
-    with acting_as(_cli_actor()):
+    with acting_as(cli_actor()):
         report = import_csv(session=db.session, kind=kind, text=text, dry_run=dry_run)
     for error in report.errors():
         row = error.pop("row")

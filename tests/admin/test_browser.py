@@ -277,3 +277,46 @@ def test_a_viewer_cannot_reach_an_edit_form_nor_post_without_a_token(page, demo,
     # a form post without its CSRF token is refused before anything else is looked at
     refused = page.request.post("/people/new", form={"kind": "technologist"})
     assert refused.status == 400
+
+
+def test_the_people_list_and_a_persons_page_tell_each_standing(page, demo, app):
+    # Tyler Nguyen's one certification, his CNIM, is revoked; Hannah Lindqvist's CNIM lapsed
+    with app.app_context(), acting_as("test"):
+        tyler = db.session.scalars(select(Person).where(Person.external_id == "KC-TECH-008")).one()
+        cnim = db.session.scalars(
+            select(Credential).where(Credential.person_id == tyler.id, Credential.type == "CNIM")
+        ).one()
+        cnim.status, cnim.revoked_on = "revoked", TODAY - timedelta(days=30)
+        db.session.commit()
+        tyler_id = tyler.id
+    sign_in(page, demo["coordinator"])
+    page.get_by_role("link", name="People", exact=True).click()
+    rows = page.locator("tbody tr")
+    tyler_row = rows.filter(has=page.get_by_role("link", name="Nguyen, Tyler"))
+    expect(tyler_row).to_contain_text("cannot work: CNIM revoked")
+    hannah_row = rows.filter(has=page.get_by_role("link", name="Lindqvist, Hannah"))
+    expect(hannah_row).to_contain_text("cannot work: CNIM lapsed")
+    expect(rows.filter(has_text="can work at").first).to_be_visible()
+    expect(page.get_by_text("Active", exact=True)).to_have_count(1)  # the filter's option only
+    green = "rgb(227, 244, 234)"  # --ok-bg
+    assert tyler_row.locator(".badge").evaluate("e => getComputedStyle(e).backgroundColor") != green
+    screenshot(page, "people")
+
+    page.get_by_role("link", name="Nguyen, Tyler").click()
+    expect(page).to_have_url(re.compile(tyler_id))
+    expect(page.locator(".facts")).to_contain_text("cannot work: CNIM revoked")
+    row = page.locator("tr", has=page.get_by_role("link", name="CNIM"))
+    expect(row).to_contain_text("Revoked")
+    expect(row).not_to_contain_text("days left")
+    expect(row.locator(".badge.tone-good")).to_have_count(0)
+    expect(row.get_by_role("link", name="Reinstate CNIM")).to_be_visible()
+    expect(row.get_by_role("link", name="Renew CNIM")).to_have_count(0)
+    screenshot(page, "person-revoked")
+
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="People").click()
+    page.get_by_role("link", name="Lindqvist, Hannah").click()
+    row = page.locator("tr", has=page.get_by_role("link", name="CNIM"))
+    expect(row).to_contain_text("Lapsed")
+    expect(row).to_contain_text(re.compile(r"lapsed \d+ days ago"))
+    expect(row.locator(".badge.tone-good")).to_have_count(0)
+    expect(row).not_to_contain_text("Verified")

@@ -630,3 +630,54 @@ def test_appointment_scope_and_agreement_forms(app, ui, network):
     assert "SSEP, EMG" in person_page and "Everywhere" in person_page
     facility_page = ui.get(f"/facilities/{where_id}").get_data(as_text=True)
     assert "Lee Park" in facility_page and "Omar Haddad" in facility_page
+
+
+def _edit_forms(app, network):
+    """Every form that edits a stored record: (url, a valid post, the record, a field it sets)."""
+    where_id, doc_id, tech_id = network
+    with app.app_context():
+        credential = one(Credential, person_id=tech_id, type="CNIM")
+        revoked = factories.credential(
+            db.session.get(Person, tech_id), "BLS", status="revoked", revoked_on=date(2026, 1, 5)
+        )
+        db.session.commit()
+        appointment = one(Appointment, person_id=tech_id)
+        scope = db.session.scalars(select(Scope).filter_by(person_id=tech_id)).first()
+        agreement = one(SupervisionAgreement, facility_id=where_id)
+        return [
+            (f"/people/{tech_id}/edit", {"given_name": "Tess", "family_name": "Stale"}),
+            (f"/credentials/{credential.id}/edit", {"number": "STALE-1"}),
+            (
+                f"/credentials/{credential.id}/renew",
+                {"expires_on": "2031-01-31", "number": "STALE-2"},
+            ),
+            (
+                f"/credentials/{revoked.id}/reinstate",
+                {"verification_method": "document", "verified_on": "2026-02-01"},
+            ),
+            (f"/facilities/{where_id}/edit", {"name": "Stale Center", "state": "KS"}),
+            (f"/appointments/{appointment.id}/edit", {"status": "ended"}),
+            (
+                f"/scopes/{scope.id}/edit",
+                {"activity": "perform", "modalities": ["EMG"], "effective_from": "2020-01-01"},
+            ),
+            (
+                f"/agreements/{agreement.id}/edit",
+                {"modes": ["in_person"], "max_concurrent_cases": "1"},
+            ),
+        ]
+
+
+def test_every_edit_form_refuses_a_stale_post_and_changes_nothing(app, ui, network):
+    for url, data in _edit_forms(app, network):
+        with app.app_context():
+            before = db.session.query(AuditEvent).count()
+        stale = ui.post_form(url, {**data, "version": "0"})
+        html = stale.get_data(as_text=True)
+        assert stale.status_code == 409, url
+        assert "Someone else changed this record" in html, url
+        # what was typed is kept, to be sent again with the record's current version
+        assert any(str(value) in html for value in data.values() if isinstance(value, str)), url
+        assert re.search(r'name="version" value="[1-9]', html), url
+        with app.app_context():
+            assert db.session.query(AuditEvent).count() == before, url

@@ -5,10 +5,10 @@ from flask import flash, redirect, render_template, request, url_for
 
 from registry.admin.blueprint import bp
 from registry.admin.paging import page_number, page_of
-from registry.admin.person_file import people_names
 from registry.alerts import service
 from registry.alerts.models import ALERT_STATUSES
 from registry.database import db
+from registry.people import service as people_service
 
 
 @bp.get("/alerts")
@@ -33,7 +33,9 @@ def alerts():
         digests=digests,
         status=status,
         statuses=ALERT_STATUSES,
-        people_names=people_names(db.session, {a.person_id for a in page.items}),
+        people_names=people_service.names(
+            session=db.session, ids={a.person_id for a in page.items}
+        ),
     )
 
 

@@ -4,19 +4,17 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app, render_template, request
-from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from registry import clock
 from registry.admin.blueprint import bp
 from registry.admin.forms import Form
+from registry.credentials import service as credentials_service
 from registry.credentials.catalogue import MODALITIES
-from registry.credentials.models import Modality
 from registry.database import db
 from registry.errors import DomainError
-from registry.facilities.models import Facility
-from registry.ids import find
-from registry.people.models import Person
+from registry.facilities import service as facilities_service
+from registry.people import service as people_service
 from registry.qualification import service
 from registry.transfer.flat import FlatField
 from schemas.qualification import PAYERS, QualificationSearchRequestSchema
@@ -74,7 +72,9 @@ CASE_FIELDS = (
 
 def _with_facility_zone(values: MultiDict) -> MultiDict:
     """Read the window's local times in the chosen facility's zone (the schema wants offsets)."""
-    facility = find(db.session, Facility, values.get("facility_id"))
+    facility = facilities_service.find_facility(
+        session=db.session, facility_id=values.get("facility_id")
+    )
     converted = values.copy()
     if facility is None:
         return converted
@@ -132,15 +132,9 @@ def check_case():
                 form.fail(exc)
             else:
                 db.session.commit()
-    facilities = db.session.scalars(
-        select(Facility).where(Facility.active.is_(True)).order_by(Facility.name)
-    )
-    physicians = db.session.scalars(
-        select(Person)
-        .where(Person.kind == "physician", Person.active.is_(True))
-        .order_by(Person.family_name, Person.given_name)
-    )
-    modality_names = dict(db.session.execute(select(Modality.code, Modality.name)).all())
+    facilities = facilities_service.by_name(session=db.session, active=True)
+    physicians = db.session.scalars(people_service.search_statement(kind="physician", active=True))
+    modality_names = credentials_service.modality_names(session=db.session)
     modalities = [(code, f"{code} · {modality_names.get(code, name)}") for code, name in MODALITIES]
     modalities += [
         (c, f"{c} · {n}") for c, n in modality_names.items() if c not in dict(MODALITIES)

@@ -3,21 +3,16 @@
 from datetime import date
 
 from flask import flash, redirect, render_template, request, url_for
-from sqlalchemy import select
 
 from registry.admin.blueprint import bp
-from registry.admin.forms import Form
+from registry.admin.forms import Form, save_form, saved
+from registry.admin.standing import credential_standings
 from registry.audit import service as audit_service
 from registry.credentials import service
-from registry.credentials.models import (
-    CREDENTIAL_STATUSES,
-    VERIFICATION_METHODS,
-    CredentialType,
-)
+from registry.credentials.models import CREDENTIAL_STATUSES, VERIFICATION_METHODS
 from registry.database import db
 from registry.errors import DomainError, InvalidData
 from registry.people import service as people_service
-from registry.qualification import service as qualification
 from registry.transfer.flat import FlatField
 from schemas.credentials import (
     CredentialRenewalSchema,
@@ -108,7 +103,7 @@ RENEW_FIELDS = (
 
 
 def _type_choices() -> list[tuple[str, str]]:
-    types = db.session.scalars(select(CredentialType).order_by(CredentialType.code))
+    types = db.session.scalars(service.types_statement())
     return [(t.code, f"{t.code} · {t.name}") for t in types]
 
 
@@ -135,30 +130,24 @@ def credential_new(person_id):
     """Add a certification, license or other credential to a person, with its verification."""
     person = people_service.get(session=db.session, person_id=person_id)
     fields = DETAIL_FIELDS + VERIFICATION_FIELDS
-    sections = [(None, DETAIL_FIELDS), ("Verification", VERIFICATION_FIELDS)]
-    title = f"Add a credential for {person.name}"
     back = url_for("admin.person", person_id=person.id)
     schema = CredentialSchema()
+    page = {
+        "sections": [(None, DETAIL_FIELDS), ("Verification", VERIFICATION_FIELDS)],
+        "submit": "Add credential",
+        "cancel_url": back,
+    }
+    title = f"Add a credential for {person.name}"
     if request.method == "GET":
         form = Form(fields, schema=schema)
         form.values["type"] = request.args.get("type", "")
-        return _form_page(
-            form, title, person, sections=sections, submit="Add credential", cancel_url=back
-        )
-    form = Form.from_request(fields, schema=schema, formdata=request.form)
-    data = form.load()
-    if data is not None:
-        try:
-            credential = service.create(session=db.session, person_id=person.id, data=data)
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            form.fail(exc)
-        else:
-            flash(f"Added {credential.type} for {person.name}.", "success")
-            return redirect(back)
-    return _form_page(
-        form, title, person, sections=sections, submit="Add credential", cancel_url=back, status=422
+        return _form_page(form, title, person, **page)
+    return save_form(
+        fields,
+        schema=schema,
+        page=lambda form, status: _form_page(form, title, person, status=status, **page),
+        save=lambda data: service.create(session=db.session, person_id=person.id, data=data),
+        done=lambda credential: saved(f"Added {credential.type} for {person.name}.", back),
     )
 
 
@@ -174,20 +163,19 @@ def credential(credential_id):
     )
     from registry.admin.views.audit import changes
 
-    held = qualification.held_back(
-        session=db.session,
-        credentials=db.session.scalars(service.list_statement(person_id=record.person_id)),
-    )
+    theirs = list(db.session.scalars(service.list_statement(person_id=record.person_id)))
+    standings = credential_standings(db.session, theirs)
     return render_template(
         "admin/credential.html",
         section="people",
         credential=record,
         person=person,
-        credential_type=db.session.get(CredentialType, record.type),
+        credential_type=service.get_type(session=db.session, code=record.type),
         history=history,
         changes=changes,
         status_actions=STATUS_ACTIONS,
-        held=held.get(record.id),
+        standing=standings[record.id],
+        credentials_by_id={c.id: c for c in theirs},
         # a revoked credential: from which day a verification of it counts again
         counts_again_from=service.reverification_from(record)
         if record.revoked_until_reinstated
@@ -201,50 +189,27 @@ def credential_edit(credential_id):
     record = service.get(session=db.session, credential_id=credential_id)
     person = people_service.get(session=db.session, person_id=record.person_id)
     fields = EDIT_DETAIL_FIELDS + VERIFICATION_FIELDS
-    sections = [(None, EDIT_DETAIL_FIELDS), ("Verification", VERIFICATION_FIELDS)]
     title = f"Edit {record.type} of {person.name}"
-    back = url_for("admin.credential", credential_id=record.id)
     schema = CredentialUpdateSchema()
-    hidden = {"version": record.version}
+    page = {
+        "sections": [(None, EDIT_DETAIL_FIELDS), ("Verification", VERIFICATION_FIELDS)],
+        "submit": "Save credential",
+        "cancel_url": url_for("admin.credential", credential_id=record.id),
+    }
     if request.method == "GET":
+        hidden = {"version": record.version}
         form = Form.from_record(fields, schema=schema, record=record, hidden=hidden)
-        return _form_page(
-            form, title, person, sections=sections, submit="Save credential", cancel_url=back
-        )
-    form = Form.from_request(fields, schema=schema, formdata=request.form, hidden=hidden)
-    if form.stale(record):
-        return _form_page(
-            form,
-            title,
-            person,
-            sections=sections,
-            submit="Save credential",
-            cancel_url=back,
-            status=409,
-        )
-    data = form.load()
-    if data is not None:
-        try:
-            service.update(
-                session=db.session,
-                credential=record,
-                data=data,
-            )
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            form.fail(exc)
-        else:
-            flash(f"Saved {record.type} of {person.name}.", "success")
-            return redirect(url_for("admin.person", person_id=person.id))
-    return _form_page(
-        form,
-        title,
-        person,
-        sections=sections,
-        submit="Save credential",
-        cancel_url=back,
-        status=422,
+        return _form_page(form, title, person, **page)
+    return save_form(
+        fields,
+        schema=schema,
+        record=record,
+        page=lambda form, status: _form_page(form, title, person, status=status, **page),
+        save=lambda data: service.update(session=db.session, credential=record, data=data),
+        done=lambda _: saved(
+            f"Saved {record.type} of {person.name}.",
+            url_for("admin.person", person_id=person.id),
+        ),
     )
 
 
@@ -258,68 +223,51 @@ def credential_renew(credential_id):
     record = service.get(session=db.session, credential_id=credential_id)
     person = people_service.get(session=db.session, person_id=record.person_id)
     fields = RENEW_FIELDS + VERIFICATION_FIELDS
-    sections = [(None, RENEW_FIELDS), ("Verification of the renewal", VERIFICATION_FIELDS)]
     title = f"Renew {record.type} of {person.name}"
-    intro = (
-        f"Currently valid until {record.expires_on.isoformat() if record.expires_on else 'no end'}"
-        ". The new expiry below is the next term; change it if the issuer says otherwise. "
-        "The old verification vouched for the old dates, so record the renewal once you have "
-        "verified it; until then the current term stays in force."
-    )
     back = url_for("admin.person", person_id=person.id)
+    page = {
+        "sections": [(None, RENEW_FIELDS), ("Verification of the renewal", VERIFICATION_FIELDS)],
+        "submit": "Renew",
+        "cancel_url": back,
+        "intro": (
+            "Currently valid until "
+            f"{record.expires_on.isoformat() if record.expires_on else 'no end'}. "
+            "The new expiry below is the next term; change it if the issuer says otherwise. "
+            "The old verification vouched for the old dates, so record the renewal once you "
+            "have verified it; until then the current term stays in force."
+        ),
+    }
     schema = CredentialRenewalSchema()
-    hidden = {"version": record.version}
     if request.method == "GET":
         # the verification is asked anew: the old one vouched for the old term
+        hidden = {"version": record.version}
         form = Form.from_record(RENEW_FIELDS, schema=schema, record=record, hidden=hidden)
         form.fields = list(fields)
         suggestion = service.term_end(
-            db.session.get(CredentialType, record.type), counted_from=record.expires_on
+            service.get_type(session=db.session, code=record.type),
+            counted_from=record.expires_on,
         )
         form.values["expires_on"] = suggestion.isoformat() if suggestion else ""
-        return _form_page(
-            form, title, person, sections=sections, submit="Renew", cancel_url=back, intro=intro
-        )
-    form = Form.from_request(fields, schema=schema, formdata=request.form, hidden=hidden)
-    if form.stale(record):
-        return _form_page(
-            form,
-            title,
-            person,
-            sections=sections,
-            submit="Renew",
-            cancel_url=back,
-            status=409,
-            intro=intro,
-        )
-    data = form.load()
-    if data is not None:
-        try:
-            service.renew(
-                session=db.session,
-                credential=record,
-                expires_on=data["expires_on"],
-                issued_on=data.get("issued_on"),
-                number=data.get("number"),
-                verification=data.get("verification"),
-            )
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            form.fail(exc)
-        else:
-            until = record.expires_on.isoformat() if record.expires_on else "no expiry"
-            flash(f"Renewed {record.type} of {person.name} until {until}.", "success")
-            return redirect(back)
-    return _form_page(
-        form,
-        title,
-        person,
-        sections=sections,
-        submit="Renew",
-        cancel_url=back,
-        status=422,
-        intro=intro,
+        return _form_page(form, title, person, **page)
+
+    def renewed(_):
+        until = record.expires_on.isoformat() if record.expires_on else "no expiry"
+        return saved(f"Renewed {record.type} of {person.name} until {until}.", back)
+
+    return save_form(
+        fields,
+        schema=schema,
+        record=record,
+        page=lambda form, status: _form_page(form, title, person, status=status, **page),
+        save=lambda data: service.renew(
+            session=db.session,
+            credential=record,
+            expires_on=data["expires_on"],
+            issued_on=data.get("issued_on"),
+            number=data.get("number"),
+            verification=data.get("verification"),
+        ),
+        done=renewed,
     )
 
 
@@ -378,42 +326,37 @@ def credential_reinstate(credential_id):
         flash(f"This {record.type} is not revoked: change its status on its page.", "error")
         return redirect(back)
     title = f"Reinstate {record.type} of {person.name}"
-    intro = (
-        "This credential was revoked. Record how its reinstatement was verified with the "
-        "issuer; the verification on file predates the revocation."
-    )
-    sections = [("Verification of the reinstatement", VERIFICATION_FIELDS)]
+    page = {
+        "sections": [("Verification of the reinstatement", VERIFICATION_FIELDS)],
+        "submit": "Reinstate",
+        "cancel_url": back,
+        "intro": (
+            "This credential was revoked. Record how its reinstatement was verified with the "
+            "issuer; the verification on file predates the revocation."
+        ),
+    }
     schema = CredentialUpdateSchema(only=("verification",))
-    hidden = {"version": record.version}
-    page = {"sections": sections, "submit": "Reinstate", "cancel_url": back, "intro": intro}
     if request.method == "GET":
-        return _form_page(
-            Form(VERIFICATION_FIELDS, schema=schema, hidden=hidden), title, person, **page
-        )
-    form = Form.from_request(
-        VERIFICATION_FIELDS, schema=schema, formdata=request.form, hidden=hidden
-    )
-    if form.stale(record):
-        return _form_page(form, title, person, status=409, **page)
-    data = form.load()
-    if data is not None:
+        form = Form(VERIFICATION_FIELDS, schema=schema, hidden={"version": record.version})
+        return _form_page(form, title, person, **page)
+
+    def reinstate(data):
+        change = {"status": "active"}
+        if data.get("verification"):  # none given: the service says what is missing
+            change["verification"] = data["verification"]
         try:
-            change = {"status": "active"}
-            if data.get("verification"):  # none given: the service says what is missing
-                change["verification"] = data["verification"]
-            service.update(
-                session=db.session,
-                credential=record,
-                data=change,
-            )
-            db.session.commit()
+            return service.update(session=db.session, credential=record, data=change)
         except DomainError as exc:
-            db.session.rollback()
             if exc.errors and "status" in exc.errors:
                 # on this form the status is the point: the verification is what is missing
                 exc.errors = {"verification": {"method": exc.errors.pop("status")}}
-            form.fail(exc)
-        else:
-            flash(f"{record.type} reinstated.", "success")
-            return redirect(back)
-    return _form_page(form, title, person, status=422, **page)
+            raise
+
+    return save_form(
+        VERIFICATION_FIELDS,
+        schema=schema,
+        record=record,
+        page=lambda form, status: _form_page(form, title, person, status=status, **page),
+        save=reinstate,
+        done=lambda _: saved(f"{record.type} reinstated.", back),
+    )

@@ -1,20 +1,20 @@
 """The dashboard: what lapses within 30, 60 and 90 days and what has lapsed."""
 
 from flask import current_app, render_template, request
-from sqlalchemy import func, select
 
 from registry import clock
 from registry.admin.blueprint import bp
 from registry.admin.paging import PAGE_SIZE, Page, page_number
+from registry.admin.standing import item_standings
 from registry.database import db
 from registry.expirations.service import (
     count_lapsed_and_within,
     expiration_item,
     expirations_statement,
 )
-from registry.facilities.models import Facility
+from registry.facilities import service as facilities_service
 from registry.paging import fetch_page
-from registry.people.models import Person
+from registry.people import service as people_service
 
 WINDOWS = {
     "lapsed": "Lapsed",
@@ -70,20 +70,13 @@ def dashboard():
         size=PAGE_SIZE,
         total=total,
     )
-    people = dict(
-        db.session.execute(
-            select(Person.kind, func.count()).where(Person.active.is_(True)).group_by(Person.kind)
-        ).all()
-    )
-    facilities = list(
-        db.session.scalars(
-            select(Facility).where(Facility.active.is_(True)).order_by(Facility.name)
-        )
-    )
+    people = people_service.count_by_kind(session=db.session)
+    facilities = facilities_service.by_name(session=db.session, active=True)
     return render_template(
         "admin/dashboard.html",
         section="dashboard",
         items=page.items,
+        standings=item_standings(db.session, page.items),
         page=page,
         counts={key: counts["lapsed" if key == "lapsed" else int(key)] for key in WINDOWS},
         windows=WINDOWS,

@@ -1,19 +1,15 @@
 """Facilities with their appointments and agreements; the appointment (privileges) forms."""
 
-from flask import flash, redirect, render_template, request, url_for
-from sqlalchemy import select
+from flask import render_template, request, url_for
 
 from registry.admin.blueprint import bp
-from registry.admin.forms import Form
-from registry.admin.person_file import facility_names, people_names, type_names
+from registry.admin.forms import Form, save_form, saved
 from registry.agreements import service as agreements_service
-from registry.credentials.models import CredentialType
+from registry.credentials import service as credentials_service
 from registry.database import db
-from registry.errors import DomainError
 from registry.facilities import service
-from registry.facilities.models import APPOINTMENT_STATUSES, Facility
+from registry.facilities.models import APPOINTMENT_STATUSES
 from registry.people import service as people_service
-from registry.people.models import Person
 from registry.transfer.flat import FlatField
 from schemas.facilities import (
     AppointmentSchema,
@@ -70,8 +66,7 @@ def _facility_choices():
     return {
         "timezone": [(z, z) for z in US_TIMEZONES],
         "required_credentials": [
-            (t.code, t.code)
-            for t in db.session.scalars(select(CredentialType).order_by(CredentialType.code))
+            (t.code, t.code) for t in db.session.scalars(credentials_service.types_statement())
         ],
     }
 
@@ -118,19 +113,15 @@ def facility_new():
         form.values["timezone"] = "America/Chicago"
         form.values.add("required_credentials", "BLS")
         return _facility_form(form, "Add a facility")
-    form = Form.from_request(FACILITY_FIELDS, schema=schema, formdata=request.form)
-    data = form.load()
-    if data is not None:
-        try:
-            record = service.create(session=db.session, data=data)
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            form.fail(exc)
-        else:
-            flash(f"Added {record.name}.", "success")
-            return redirect(url_for("admin.facility", facility_id=record.id))
-    return _facility_form(form, "Add a facility", status=422)
+    return save_form(
+        FACILITY_FIELDS,
+        schema=schema,
+        page=lambda form, status: _facility_form(form, "Add a facility", status=status),
+        save=lambda data: service.create(session=db.session, data=data),
+        done=lambda facility: saved(
+            f"Added {facility.name}.", url_for("admin.facility", facility_id=facility.id)
+        ),
+    )
 
 
 @bp.get("/facilities/<facility_id>")
@@ -146,9 +137,9 @@ def facility(facility_id):
         facility=record,
         appointments=appointments,
         agreements=agreements,
-        people_names=people_names(db.session, ids),
+        people_names=people_service.names(session=db.session, ids=ids),
         facility_names={record.id: record.name},
-        type_names=type_names(db.session),
+        type_names=credentials_service.type_names(session=db.session),
     )
 
 
@@ -157,38 +148,29 @@ def facility_edit(facility_id):
     """Change a facility."""
     record = service.get(session=db.session, facility_id=facility_id)
     schema = FacilityUpdateSchema()
-    hidden = {"version": record.version}
     title = f"Edit {record.name}"
     if request.method == "GET":
+        hidden = {"version": record.version}
         form = Form.from_record(FACILITY_FIELDS, schema=schema, record=record, hidden=hidden)
         return _facility_form(form, title, record)
-    form = Form.from_request(FACILITY_FIELDS, schema=schema, formdata=request.form, hidden=hidden)
-    if form.stale(record):
-        return _facility_form(form, title, record, status=409)
-    data = form.load()
-    if data is not None:
-        try:
-            service.update(session=db.session, facility=record, data=data)
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            form.fail(exc)
-        else:
-            flash(f"Saved {record.name}.", "success")
-            return redirect(url_for("admin.facility", facility_id=record.id))
-    return _facility_form(form, title, record, status=422)
+    return save_form(
+        FACILITY_FIELDS,
+        schema=schema,
+        record=record,
+        page=lambda form, status: _facility_form(form, title, record, status=status),
+        save=lambda data: service.update(session=db.session, facility=record, data=data),
+        done=lambda _: saved(
+            f"Saved {record.name}.", url_for("admin.facility", facility_id=record.id)
+        ),
+    )
 
 
 # --- appointments ---------------------------------------------------------------------------
 
 
 def _appointment_choices():
-    people = db.session.scalars(
-        select(Person)
-        .where(Person.active.is_(True))
-        .order_by(Person.family_name, Person.given_name)
-    )
-    places = db.session.scalars(select(Facility).order_by(Facility.name))
+    people = db.session.scalars(people_service.search_statement(active=True))
+    places = service.by_name(session=db.session)
     return {
         "person_id": [(p.id, f"{p.family_name}, {p.given_name} ({p.kind})") for p in people],
         "facility_id": [(f.id, f.name) for f in places],
@@ -222,10 +204,9 @@ def appointment_new():
         if facility_id
         else url_for("admin.people")
     )
-    fields = APPOINTMENT_FIELDS
     title = "Add a facility appointment"
     if request.method == "GET":
-        form = Form(fields, schema=schema)
+        form = Form(APPOINTMENT_FIELDS, schema=schema)
         for name, value in (
             ("person_id", person_id),
             ("facility_id", facility_id),
@@ -233,25 +214,24 @@ def appointment_new():
         ):
             form.values[name] = value
         return _appointment_form(form, title, back=back)
-    form = Form.from_request(fields, schema=schema, formdata=request.form)
-    # the facility is part of the address in the API (/facilities/{id}/appointments)
-    data = form.load()
-    if not facility_id:
-        form.errors.setdefault("facility_id", []).append("Required.")
-        data = None
-    if data is not None:
-        try:
-            appointment = service.create_appointment(
-                session=db.session, facility_id=facility_id, data=data
-            )
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            form.fail(exc)
-        else:
-            flash("Added the appointment.", "success")
-            return redirect(url_for("admin.person", person_id=appointment.person_id))
-    return _appointment_form(form, title, back=back, status=422)
+
+    def facility_given(form):
+        # the facility is part of the address in the API (/facilities/{id}/appointments)
+        if not facility_id:
+            form.errors.setdefault("facility_id", []).append("Required.")
+
+    return save_form(
+        APPOINTMENT_FIELDS,
+        schema=schema,
+        check=facility_given,
+        page=lambda form, status: _appointment_form(form, title, back=back, status=status),
+        save=lambda data: service.create_appointment(
+            session=db.session, facility_id=facility_id, data=data
+        ),
+        done=lambda appointment: saved(
+            "Added the appointment.", url_for("admin.person", person_id=appointment.person_id)
+        ),
+    )
 
 
 @bp.route("/appointments/<appointment_id>/edit", methods=["GET", "POST"])
@@ -261,25 +241,20 @@ def appointment_edit(appointment_id):
     person = people_service.get(session=db.session, person_id=record.person_id)
     fields = tuple(f for f in APPOINTMENT_FIELDS if f.name not in ("person_id", "facility_id"))
     schema = AppointmentUpdateSchema()
-    hidden = {"version": record.version}
-    names = facility_names(db.session, [record.facility_id])
+    names = service.names(session=db.session, ids=[record.facility_id])
     title = f"Appointment of {person.name} at {names.get(record.facility_id, '')}"
     back = url_for("admin.person", person_id=person.id)
     if request.method == "GET":
+        hidden = {"version": record.version}
         form = Form.from_record(fields, schema=schema, record=record, hidden=hidden)
         return _appointment_form(form, title, back=back)
-    form = Form.from_request(fields, schema=schema, formdata=request.form, hidden=hidden)
-    if form.stale(record):
-        return _appointment_form(form, title, back=back, status=409)
-    data = form.load()
-    if data is not None:
-        try:
-            service.update_appointment(session=db.session, appointment=record, data=data)
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            form.fail(exc)
-        else:
-            flash("Saved the appointment.", "success")
-            return redirect(back)
-    return _appointment_form(form, title, back=back, status=422)
+    return save_form(
+        fields,
+        schema=schema,
+        record=record,
+        page=lambda form, status: _appointment_form(form, title, back=back, status=status),
+        save=lambda data: service.update_appointment(
+            session=db.session, appointment=record, data=data
+        ),
+        done=lambda _: saved("Saved the appointment.", back),
+    )

@@ -1,17 +1,16 @@
 """People: the searchable list, a person's page, and the add / edit / deactivate forms."""
 
 from flask import flash, redirect, render_template, request, url_for
-from sqlalchemy import select
 
 from registry.admin.blueprint import bp
-from registry.admin.forms import Form
+from registry.admin.forms import Form, save_form, saved
 from registry.admin.paging import page_number, page_of
 from registry.admin.person_file import person_file
+from registry.admin.standing import work_standings
 from registry.database import db
-from registry.errors import DomainError
-from registry.facilities.models import Appointment, Facility
+from registry.facilities import service as facilities_service
 from registry.people import service
-from registry.people.models import PERSON_KINDS, Person
+from registry.people.models import PERSON_KINDS
 from registry.transfer.flat import FlatField
 from schemas.people import PersonSchema, PersonUpdateSchema
 
@@ -41,19 +40,21 @@ def people():
     kind = request.args.get("kind") if request.args.get("kind") in PERSON_KINDS else None
     active = {"yes": True, "no": False}.get(request.args.get("active", "yes"))
     facility_id = request.args.get("facility_id") or None
-    stmt = service.search_statement(kind=kind, active=active, q=q or None)
-    if facility_id:
-        stmt = stmt.where(
-            Person.id.in_(
-                select(Appointment.person_id).where(Appointment.facility_id == facility_id)
-            )
-        )
+    works_there = (
+        facilities_service.appointed_people_statement(facility_id=facility_id)
+        if facility_id
+        else None
+    )
+    stmt = service.search_statement(kind=kind, active=active, q=q or None, ids=works_there)
     page = page_of(db.session, stmt, page_number(request.args.get("page")))
-    facilities = list(db.session.scalars(select(Facility).order_by(Facility.name)))
+    # one answer per person on the page, from a few queries for the whole page
+    standings = work_standings(db.session, page.items)
+    facilities = facilities_service.by_name(session=db.session)
     return render_template(
         "admin/people/list.html",
         section="people",
         page=page,
+        standings=standings,
         q=q,
         kind=kind or "",
         active=request.args.get("active", "yes"),
@@ -72,19 +73,15 @@ def person_new():
         form.values["active"] = "on"
         form.values["kind"] = request.args.get("kind", "")
         return _person_form(form, "Add a person")
-    form = Form.from_request(PERSON_FIELDS, schema=schema, formdata=request.form)
-    data = form.load()
-    if data is not None:
-        try:
-            person = service.create(session=db.session, data=data)
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            form.fail(exc)
-        else:
-            flash(f"Added {person.name}.", "success")
-            return redirect(url_for("admin.person", person_id=person.id))
-    return _person_form(form, "Add a person"), 422
+    return save_form(
+        PERSON_FIELDS,
+        schema=schema,
+        page=lambda form, status: _person_form(form, "Add a person", status=status),
+        save=lambda data: service.create(session=db.session, data=data),
+        done=lambda person: saved(
+            f"Added {person.name}.", url_for("admin.person", person_id=person.id)
+        ),
+    )
 
 
 @bp.get("/people/<person_id>")
@@ -95,6 +92,7 @@ def person(person_id):
         "admin/people/detail.html",
         section="people",
         person=record,
+        work=work_standings(db.session, [record])[record.id],
         **person_file(db.session, record),
     )
 
@@ -110,23 +108,14 @@ def person_edit(person_id):
             PERSON_EDIT_FIELDS, schema=schema, record=record, hidden={"version": record.version}
         )
         return _person_form(form, title, record)
-    form = Form.from_request(
-        PERSON_EDIT_FIELDS, schema=schema, formdata=request.form, hidden={"version": record.version}
+    return save_form(
+        PERSON_EDIT_FIELDS,
+        schema=schema,
+        record=record,
+        page=lambda form, status: _person_form(form, title, record, status=status),
+        save=lambda data: service.update(session=db.session, person=record, data=data),
+        done=lambda _: saved(f"Saved {record.name}.", url_for("admin.person", person_id=record.id)),
     )
-    if form.stale(record):
-        return _person_form(form, title, record), 409
-    data = form.load()
-    if data is not None:
-        try:
-            service.update(session=db.session, person=record, data=data)
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            form.fail(exc)
-        else:
-            flash(f"Saved {record.name}.", "success")
-            return redirect(url_for("admin.person", person_id=record.id))
-    return _person_form(form, title, record), 422
 
 
 @bp.post("/people/<person_id>/active")
@@ -141,7 +130,7 @@ def person_set_active(person_id):
     return redirect(url_for("admin.person", person_id=record.id))
 
 
-def _person_form(form: Form, title: str, record=None):
+def _person_form(form: Form, title: str, record=None, *, status: int = 200):
     crumbs = [(url_for("admin.people"), "People")]
     if record is not None:
         crumbs.append((url_for("admin.person", person_id=record.id), record.name))
@@ -155,4 +144,4 @@ def _person_form(form: Form, title: str, record=None):
         crumbs=crumbs,
         cancel_url=crumbs[-1][0],
         submit="Save person" if record else "Add person",
-    )
+    ), status

@@ -1,19 +1,16 @@
 """Scopes of practice and supervision agreements: what a person may do, and under whom."""
 
-from flask import flash, redirect, render_template, request, url_for
-from sqlalchemy import select
+from flask import render_template, request, url_for
 
 from registry.admin.blueprint import bp
-from registry.admin.forms import Form
+from registry.admin.forms import Form, save_form, saved
 from registry.admin.paging import page_number, page_of
 from registry.agreements import service as agreements_service
 from registry.agreements.models import MODES
-from registry.credentials.models import Modality
+from registry.credentials import service as credentials_service
 from registry.database import db
-from registry.errors import DomainError
-from registry.facilities.models import Appointment, Facility
+from registry.facilities import service as facilities_service
 from registry.people import service as people_service
-from registry.people.models import Person
 from registry.scopes import service as scopes_service
 from registry.scopes.models import ACTIVITIES
 from registry.transfer.flat import FlatField
@@ -60,12 +57,12 @@ AGREEMENT_FIELDS = (
 def _modality_choices():
     return [
         (m.code, f"{m.code} · {m.name}")
-        for m in db.session.scalars(select(Modality).order_by(Modality.code))
+        for m in db.session.scalars(credentials_service.modalities_statement())
     ]
 
 
 def _facility_choices():
-    return [(f.id, f.name) for f in db.session.scalars(select(Facility).order_by(Facility.name))]
+    return [(f.id, f.name) for f in facilities_service.by_name(session=db.session)]
 
 
 def _page(form, title, *, back, section="people", choices=None, status=200, submit="Save"):
@@ -96,23 +93,22 @@ def scope_new(person_id):
     back = url_for("admin.person", person_id=person.id)
     title = f"Add a scope of practice for {person.name}"
     schema = ScopeSchema()
+
+    def page(form, status=200):
+        choices = _scope_choices()
+        return _page(form, title, back=back, choices=choices, status=status, submit="Add scope")
+
     if request.method == "GET":
         form = Form(SCOPE_FIELDS, schema=schema)
         form.values["activity"] = "interpret" if person.kind == "physician" else "perform"
-        return _page(form, title, back=back, choices=_scope_choices(), submit="Add scope")
-    form = Form.from_request(SCOPE_FIELDS, schema=schema, formdata=request.form)
-    data = form.load()
-    if data is not None:
-        try:
-            scopes_service.create(session=db.session, person_id=person.id, data=data)
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            form.fail(exc)
-        else:
-            flash(f"Added a scope of practice for {person.name}.", "success")
-            return redirect(back)
-    return _page(form, title, back=back, choices=_scope_choices(), status=422, submit="Add scope")
+        return page(form)
+    return save_form(
+        SCOPE_FIELDS,
+        schema=schema,
+        page=page,
+        save=lambda data: scopes_service.create(session=db.session, person_id=person.id, data=data),
+        done=lambda _: saved(f"Added a scope of practice for {person.name}.", back),
+    )
 
 
 @bp.route("/scopes/<scope_id>/edit", methods=["GET", "POST"])
@@ -123,44 +119,38 @@ def scope_edit(scope_id):
     back = url_for("admin.person", person_id=person.id)
     title = f"Scope of practice of {person.name}"
     schema = ScopeUpdateSchema()
-    hidden = {"version": record.version}
+
+    def page(form, status=200):
+        return _page(form, title, back=back, choices=_scope_choices(), status=status)
+
     if request.method == "GET":
-        form = Form.from_record(SCOPE_FIELDS, schema=schema, record=record, hidden=hidden)
-        return _page(form, title, back=back, choices=_scope_choices())
-    form = Form.from_request(SCOPE_FIELDS, schema=schema, formdata=request.form, hidden=hidden)
-    if form.stale(record):
-        return _page(form, title, back=back, choices=_scope_choices(), status=409)
-    data = form.load()
-    if data is not None:
-        try:
-            scopes_service.update(session=db.session, scope=record, data=data)
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            form.fail(exc)
-        else:
-            flash("Saved the scope of practice.", "success")
-            return redirect(back)
-    return _page(form, title, back=back, choices=_scope_choices(), status=422)
+        hidden = {"version": record.version}
+        return page(Form.from_record(SCOPE_FIELDS, schema=schema, record=record, hidden=hidden))
+    return save_form(
+        SCOPE_FIELDS,
+        schema=schema,
+        record=record,
+        page=page,
+        save=lambda data: scopes_service.update(session=db.session, scope=record, data=data),
+        done=lambda _: saved("Saved the scope of practice.", back),
+    )
 
 
 # --- supervision agreements -----------------------------------------------------------------
 
 
 def _agreement_choices(facility_id: str | None, listed: list[str]):
-    physicians = db.session.scalars(
-        select(Person)
-        .where(Person.kind == "physician", Person.active.is_(True))
-        .order_by(Person.family_name, Person.given_name)
-    )
-    technologists = select(Person).where(Person.kind == "technologist")
+    physicians = db.session.scalars(people_service.search_statement(kind="physician", active=True))
     if facility_id:
         # the technologists who work there, and anyone already listed
-        works_there = select(Appointment.person_id).where(Appointment.facility_id == facility_id)
-        technologists = technologists.where(Person.id.in_(works_there) | Person.id.in_(listed))
+        works_there = facilities_service.appointed_people_statement(facility_id=facility_id)
+        technologists = people_service.search_statement(
+            kind="technologist", ids=works_there, also_ids=listed
+        )
     else:
-        technologists = technologists.where(Person.active.is_(True) | Person.id.in_(listed))
-    technologists = technologists.order_by(Person.family_name, Person.given_name)
+        technologists = people_service.search_statement(
+            kind="technologist", active=True, also_ids=listed
+        )
     return {
         "facility_id": _facility_choices(),
         "physician_id": [(p.id, p.name) for p in physicians],
@@ -171,8 +161,6 @@ def _agreement_choices(facility_id: str | None, listed: list[str]):
 @bp.get("/agreements")
 def agreements():
     """Every supervision agreement, a page at a time (a network has hundreds)."""
-    from registry.admin.person_file import facility_names, people_names
-
     page = page_of(
         db.session, agreements_service.list_statement(), page_number(request.args.get("page"))
     )
@@ -182,8 +170,12 @@ def agreements():
         section="facilities",
         page=page,
         agreements=records,
-        facility_names=facility_names(db.session, {a.facility_id for a in records}),
-        people_names=people_names(db.session, {a.physician_id for a in records}),
+        facility_names=facilities_service.names(
+            session=db.session, ids={a.facility_id for a in records}
+        ),
+        people_names=people_service.names(
+            session=db.session, ids={a.physician_id for a in records}
+        ),
     )
 
 
@@ -201,6 +193,19 @@ def agreement_new():
         else url_for("admin.agreements")
     )
     title = "Add a supervision agreement"
+
+    def page(form, status=200):
+        choices = _agreement_choices(facility_id, form.selected("technologist_ids"))
+        return _page(
+            form,
+            title,
+            back=back,
+            section="facilities",
+            choices=choices,
+            status=status,
+            submit="Add agreement",
+        )
+
     if request.method == "GET":
         form = Form(AGREEMENT_FIELDS, schema=schema)
         for name, value in (
@@ -212,31 +217,16 @@ def agreement_new():
             form.values[name] = value
         for mode in MODES:
             form.values.add("modes", mode)
-        choices = _agreement_choices(facility_id, [])
-        return _page(
-            form, title, back=back, section="facilities", choices=choices, submit="Add agreement"
-        )
-    form = Form.from_request(AGREEMENT_FIELDS, schema=schema, formdata=request.form)
-    data = form.load()
-    if data is not None:
-        try:
-            record = agreements_service.create(session=db.session, data=data)
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            form.fail(exc)
-        else:
-            flash("Added the supervision agreement.", "success")
-            return redirect(url_for("admin.facility", facility_id=record.facility_id))
-    choices = _agreement_choices(facility_id, form.selected("technologist_ids"))
-    return _page(
-        form,
-        title,
-        back=back,
-        section="facilities",
-        choices=choices,
-        status=422,
-        submit="Add agreement",
+        return page(form)
+    return save_form(
+        AGREEMENT_FIELDS,
+        schema=schema,
+        page=page,
+        save=lambda data: agreements_service.create(session=db.session, data=data),
+        done=lambda agreement: saved(
+            "Added the supervision agreement.",
+            url_for("admin.facility", facility_id=agreement.facility_id),
+        ),
     )
 
 
@@ -247,25 +237,22 @@ def agreement_edit(agreement_id):
     back = url_for("admin.facility", facility_id=record.facility_id)
     title = "Edit the supervision agreement"
     schema = SupervisionAgreementUpdateSchema()
-    hidden = {"version": record.version}
     fields = tuple(f for f in AGREEMENT_FIELDS if f.name in schema.fields)
+
+    def page(form, status=200):
+        choices = _agreement_choices(record.facility_id, form.selected("technologist_ids"))
+        return _page(form, title, back=back, section="facilities", choices=choices, status=status)
+
     if request.method == "GET":
-        form = Form.from_record(fields, schema=schema, record=record, hidden=hidden)
-        choices = _agreement_choices(record.facility_id, record.technologist_ids)
-        return _page(form, title, back=back, section="facilities", choices=choices)
-    form = Form.from_request(fields, schema=schema, formdata=request.form, hidden=hidden)
-    choices = _agreement_choices(record.facility_id, form.selected("technologist_ids"))
-    if form.stale(record):
-        return _page(form, title, back=back, section="facilities", choices=choices, status=409)
-    data = form.load()
-    if data is not None:
-        try:
-            agreements_service.update(session=db.session, agreement=record, data=data)
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            form.fail(exc)
-        else:
-            flash("Saved the supervision agreement.", "success")
-            return redirect(back)
-    return _page(form, title, back=back, section="facilities", choices=choices, status=422)
+        hidden = {"version": record.version}
+        return page(Form.from_record(fields, schema=schema, record=record, hidden=hidden))
+    return save_form(
+        fields,
+        schema=schema,
+        record=record,
+        page=page,
+        save=lambda data: agreements_service.update(
+            session=db.session, agreement=record, data=data
+        ),
+        done=lambda _: saved("Saved the supervision agreement.", back),
+    )
