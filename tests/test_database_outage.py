@@ -212,11 +212,11 @@ def test_a_check_cut_off_mid_request_answers_503_and_the_next_one_is_stored(app,
     with app.app_context():
         where, doc, tech = f.network()
     body = {"person_id": tech.id, "role": "technologist", "case": case(where)}
-    # the server restarts just as the check reads the person's credentials (after the auth)
+    # the server restarts just as the check reads the person and credentials (after the auth)
     killed = []
 
     def restart_now(conn, cursor, statement, parameters, context, executemany):
-        if not statement.startswith("SELECT credentials.id") or killed:
+        if not statement.startswith("SELECT people.id AS person_id") or killed:
             return
         pid = cursor.connection.info.backend_pid
         outsider = make_engine(TEST_DATABASE_URL)

@@ -13,9 +13,9 @@ from schemas.qualification import CaseSchema
 from tests import factories as f
 from tests.test_qualification_api import case
 
-# the facility with its agreements, modalities, credential types, then the people, their
-# credentials, appointments, scopes and bookings
-CHECK_READS = 8
+# the facility with its agreements, modalities, credential types, then the people with their
+# credentials, their appointments, scopes and bookings
+CHECK_READS = 7
 
 
 @contextmanager

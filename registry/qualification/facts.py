@@ -3,8 +3,8 @@ kind of fact and returned as the engine's frozen dataclasses.
 
 A load runs a fixed number of statements however many people it is about: the facility with
 its agreements, the catalogue (modalities, credential types), the supervising physician when
-the case names one, then the people and each kind of fact about them (chosen by one
-condition on ``people``, never one statement per person).
+the case names one, then the people with their credentials and each other kind of fact
+about them (chosen by one condition on ``people``, never one statement per person).
 """
 
 import json
@@ -107,14 +107,14 @@ def _owned(shape: str, person_id):
 def _statements(shape: str) -> dict:
     """The statements that read the people of a shape and each kind of fact about them."""
     return {
+        # the people with their credentials: a row per credential (one of NULLs for none)
         "people": select(
-            _people.id, _people.kind, _people.active, _people.given_name, _people.family_name
-        )
-        .where(_chosen(shape))
-        .order_by(_people.family_name, _people.given_name, _people.id),
-        "credentials": select(
+            _people.id.label("person_id"),
+            _people.kind,
+            _people.active,
+            _people.given_name,
+            _people.family_name,
             _credentials.id,
-            _credentials.person_id,
             _credentials.type,
             _credentials.status,
             _credentials.jurisdiction,
@@ -123,11 +123,18 @@ def _statements(shape: str) -> dict:
             _credentials.verification_method,
             _credentials.verified_on,
             _credentials.revoked_on,
-        ).where(
-            _owned(shape, _credentials.person_id),
-            # every credential on file: revoked ones also hold verifications back
-            _credentials.status.not_in(sorted(engine.IGNORED_CREDENTIAL_STATUSES)),
-        ),
+        )
+        .select_from(Person.__table__)
+        .outerjoin(
+            Credential.__table__,
+            and_(
+                _credentials.person_id == _people.id,
+                # every credential on file: revoked ones also hold verifications back
+                _credentials.status.not_in(sorted(engine.IGNORED_CREDENTIAL_STATUSES)),
+            ),
+        )
+        .where(_chosen(shape))
+        .order_by(_people.family_name, _people.given_name, _people.id),
         "appointments": select(
             _appointments.id,
             _appointments.person_id,
@@ -343,15 +350,16 @@ def _facility_and_agreements(connection, facility_id):
 
 
 def _person_facts(connection, people: People, params: dict) -> dict[str, engine.PersonFacts]:
-    """PersonFacts keyed by id, in name order: one statement for the people, one per kind of
-    fact about them."""
+    """PersonFacts keyed by id, in name order: one statement for the people and their
+    credentials, one per other kind of fact about them."""
     statements = _STATEMENTS[people.shape]
     facility_id = params["facility"]
-    credentials, revocations = defaultdict(list), defaultdict(list)
+    people_rows, credentials, revocations = {}, defaultdict(list), defaultdict(list)
     codes = params["codes"]
-    for row in connection.execute(statements["credentials"], params):
-        if row.type not in codes:
-            continue  # a type no rule of this role here looks at
+    for row in connection.execute(statements["people"], params):
+        people_rows.setdefault(row.person_id, row)
+        if row.id is None or row.type not in codes:
+            continue  # no credential, or a type no rule of this role here looks at
         credentials[row.person_id].append(records.credential_fact(row))
         revocations[row.person_id].extend(records.revocation_facts((row,)))
     appointments = defaultdict(list)
@@ -392,16 +400,16 @@ def _person_facts(connection, people: People, params: dict) -> dict[str, engine.
             )
         )
     return {
-        row.id: engine.PersonFacts(
-            id=row.id,
+        person_id: engine.PersonFacts(
+            id=person_id,
             kind=row.kind,
             active=row.active,
             name=f"{row.given_name} {row.family_name}",
-            credentials=tuple(credentials[row.id]),
-            appointments=tuple(appointments[row.id]),
-            scopes=tuple(scopes[row.id]),
-            bookings=tuple(bookings[row.id]),
-            revocations=tuple(revocations[row.id]),
+            credentials=tuple(credentials[person_id]),
+            appointments=tuple(appointments[person_id]),
+            scopes=tuple(scopes[person_id]),
+            bookings=tuple(bookings[person_id]),
+            revocations=tuple(revocations[person_id]),
         )
-        for row in connection.execute(statements["people"], params)
+        for person_id, row in people_rows.items()  # in name order
     }
