@@ -1,12 +1,17 @@
 """The facts repository reads each kind of fact with its own statement, a fixed number of them
-however many candidates there are; a paged search evaluates only its page's unqualified."""
+however many candidates there are; a paged search evaluates only its page's unqualified; a
+whole search pauses the cycle collector while it builds and evaluates everyone's facts."""
 
+import gc
+import threading
 from contextlib import contextmanager
 
+import pytest
 from alembic import command
 from sqlalchemy import event, inspect, text
 
 from registry.database import db, make_engine
+from registry.errors import InvalidData
 from registry.migrate import alembic_config, upgrade
 from registry.qualification import engine, service
 from schemas.qualification import CaseSchema
@@ -140,3 +145,67 @@ def test_migration_0007_drops_the_rules_context_stamp_and_downgrades_again(empty
     assert before != after
     upgrade(url)
     assert not has_stamp()
+
+
+def test_a_search_pauses_the_cycle_collector_and_always_restores_it(app_context, monkeypatch):
+    where, doc, tech = f.network()
+    seen = []
+    evaluate_many = service.engine.evaluate_many
+
+    def watching(*args, **kwargs):
+        seen.append(gc.isenabled())
+        return evaluate_many(*args, **kwargs)
+
+    monkeypatch.setattr(service.engine, "evaluate_many", watching)
+    assert gc.isenabled()
+    result = _search(where)
+    assert [row["person_id"] for row in result["qualified"]] == [tech.id]
+    assert seen == [False] and gc.isenabled()
+
+    # a search that fails (an unknown facility) leaves the collector as it found it
+    unknown = CaseSchema().load({**case(where), "facility_id": "0" * 36})
+    with pytest.raises(InvalidData):
+        service.search(
+            session=db.session, role="technologist", case=unknown, include_unqualified=True
+        )
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        _search(where)
+        assert not gc.isenabled()  # nor turns it on when it was off
+    finally:
+        gc.enable()
+
+
+def test_overlapping_searches_share_one_pause():
+    pause = service._CycleCollectorPause()
+    assert gc.isenabled()
+    with pause():
+        with pause():  # a second search starts (another thread) ...
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # ... and ends first: the first is still running
+    assert gc.isenabled()
+
+
+def test_searches_that_keep_overlapping_still_collect_now_and_then():
+    pause = service._CycleCollectorPause(longest=0.0)
+    full_collections = gc.get_stats()[2]["collections"]
+    started = threading.Barrier(2)
+    release = threading.Event()
+    ended = []
+
+    def search():
+        with pause():
+            started.wait(5)
+            release.wait(5)
+        ended.append(gc.isenabled())
+
+    first = threading.Thread(target=search)
+    first.start()
+    with pause():
+        started.wait(5)  # both searches are running
+        release.set()
+        first.join(5)  # the other one ends while this one still runs: it collected once
+        assert not gc.isenabled()
+        assert gc.get_stats()[2]["collections"] > full_collections
+    assert ended == [False] and gc.isenabled()
