@@ -1,5 +1,7 @@
 """Supervision agreements between a facility, a physician and technologists."""
 
+from collections.abc import Iterable
+
 from marshmallow import ValidationError
 from sqlalchemy import and_, or_, select
 
@@ -9,6 +11,7 @@ from registry.errors import InvalidData, NotFound
 from registry.facilities.models import Appointment, Facility
 from registry.ids import find
 from registry.people.models import Person
+from registry.qualification import engine
 from schemas.base import require_order
 
 
@@ -95,6 +98,24 @@ def list_statement(*, facility_id=None, physician_id=None, technologist_id=None,
             )
         )
     return stmt.order_by(SupervisionAgreement.effective_from, SupervisionAgreement.id)
+
+
+def agreement_fact(record, technologist_ids: Iterable[str] | None = None) -> engine.AgreementFact:
+    """An agreement (ORM object, or Core row with the table's column names and the listed
+    ``technologist_ids`` given) as the rules engine reads it."""
+    if technologist_ids is None:
+        technologist_ids = getattr(record, "technologist_ids", ())
+    return engine.AgreementFact(
+        id=record.id,
+        facility_id=record.facility_id,
+        physician_id=record.physician_id,
+        technologist_ids=frozenset(technologist_ids),
+        modes=frozenset(record.modes or ()),
+        max_concurrent_cases=record.max_concurrent_cases,
+        effective_from=record.effective_from,
+        effective_to=record.effective_to,
+        active=record.active,
+    )
 
 
 def _technologists(session, ids: list[str], errors: dict) -> list[Person]:
