@@ -1,7 +1,8 @@
 """``make bench``: build the synthetic network, serve it with gunicorn, drive it, print a table.
 
-Absolute numbers drift on shared machines; each operation's throughput as a ratio of the
-trivial authenticated endpoint's, in the same run, is what the project promises.
+With ``--compare CHECKOUT`` the same network is served by that checkout's code too (its own
+venv, its own migrations) and the two are driven alternately, base first; one table compares
+them. Absolute numbers drift on shared machines: compare like with like, in one run.
 """
 
 import argparse
@@ -9,18 +10,71 @@ import json
 import os
 import platform
 import shutil
+import sqlite3
+import statistics
 import subprocess
 import sys
 import time
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy import create_engine, make_url, text
+
+ROOT = Path(__file__).resolve().parent.parent
+WORK = ROOT / "var" / "bench"
+
+# run in a checkout's own interpreter, so each side migrates and makes its key with its own code
+_MIGRATE = "import sys; from registry.migrate import upgrade; upgrade(sys.argv[1])"
+_MAKE_KEY = """
+import sys
 from registry import create_app
 from registry.auth import keys
 from registry.database import db
-from registry.migrate import upgrade
+app = create_app({"DATABASE_URL": sys.argv[1]})
+with app.app_context():
+    _, raw = keys.create(session=db.session, name="bench", scopes=["read", "check", "write"])
+    db.session.commit()
+print("KEY", raw)
+"""
 
-ROOT = Path(__file__).resolve().parent.parent
+
+@dataclass
+class Side:
+    """One checkout serving one copy of the network."""
+
+    name: str
+    checkout: Path
+    url: str
+    port: int
+    key: str = ""
+    server: subprocess.Popen | None = None
+
+    @property
+    def python(self) -> Path:
+        return self.checkout / ".venv" / "bin" / "python"
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def code(self, source: str, *args: str) -> str:
+        return subprocess.run(
+            [str(self.python), "-c", source, *args],
+            cwd=self.checkout,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+
+    def commit(self) -> str:
+        def git(*args):
+            return subprocess.run(
+                ["git", *args], cwd=self.checkout, capture_output=True, text=True
+            ).stdout.strip()
+
+        dirty = "+changes" if git("status", "--porcelain", "--untracked-files=no") else ""
+        return git("rev-parse", "--short", "HEAD") + dirty
 
 
 def _wait_ready(base: str, timeout: float = 60) -> None:
@@ -32,123 +86,393 @@ def _wait_ready(base: str, timeout: float = 60) -> None:
                     return
         except OSError:
             time.sleep(0.3)
-    raise SystemExit("the app did not become ready")
+    raise SystemExit(f"the app at {base} did not become ready")
+
+
+def _admin(url: str, *statements: str) -> None:
+    """Run statements on the PostgreSQL server's maintenance database (outside a transaction)."""
+    engine = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            for statement in statements:
+                conn.execute(text(statement))
+    finally:
+        engine.dispose()
+
+
+def _fresh(url: str) -> None:
+    """An empty database at ``url``."""
+    if url.startswith("postgresql"):
+        name = make_url(url).database
+        _admin(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"')
+    else:
+        path = Path(make_url(url).database)
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def _copy(source: str, target: str) -> None:
+    """``target`` becomes a copy of the database at ``source``."""
+    if source.startswith("postgresql"):
+        old, new = make_url(source).database, make_url(target).database
+        _admin(
+            source,
+            f'DROP DATABASE IF EXISTS "{new}" WITH (FORCE)',
+            f'CREATE DATABASE "{new}" TEMPLATE "{old}"',
+        )
+    else:
+        path = make_url(source).database
+        with sqlite3.connect(path) as conn:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        _fresh(target)
+        shutil.copyfile(path, make_url(target).database)
+
+
+def _side_url(url: str | None, name: str) -> str:
+    if url is None:
+        return f"sqlite:///{WORK / (name + '.db')}"
+    parsed = make_url(url)
+    return parsed.set(database=f"{parsed.database}_{name}").render_as_string(hide_password=False)
+
+
+def prepare(args) -> tuple[list[Side], dict]:
+    """Build the network once, give each side its own migrated copy and an API key."""
+    shutil.rmtree(WORK, ignore_errors=True)
+    WORK.mkdir(parents=True)
+    new = Side("new", ROOT, "", args.port)
+    if args.compare:
+        base = Side("base", Path(args.compare).resolve(), "", args.port + 1)
+        if not base.python.exists():
+            raise SystemExit(f"{base.checkout} has no venv: cd {base.checkout} && make dev")
+        base.url, new.url = (
+            _side_url(args.database_url, "base"),
+            _side_url(args.database_url, "new"),
+        )
+        sides = [base, new]
+    else:
+        new.url = args.database_url or f"sqlite:///{WORK / 'bench.db'}"
+        sides = [new]
+    from bench.network import build
+
+    first = sides[0]
+    timings = {}
+    began = time.perf_counter()
+    _fresh(first.url)
+    first.code(_MIGRATE, first.url)
+    timings["migrate"] = time.perf_counter() - began
+    began = time.perf_counter()
+    ids = build(first.url, scale=args.scale)
+    timings["build"] = time.perf_counter() - began
+    for side in sides[1:]:
+        began = time.perf_counter()
+        _copy(first.url, side.url)
+        side.code(_MIGRATE, side.url)  # the copy gets this side's migrations, if any are newer
+        timings[f"copy for {side.name}"] = time.perf_counter() - began
+    for side in sides:
+        side.key = side.code(_MAKE_KEY, side.url).rsplit("KEY ", 1)[1].strip()
+    print(
+        f"network at scale {args.scale:g}: {ids['counts']}, {ids['search_candidates']} "
+        "technologists appointed at the searched facility; "
+        + ", ".join(f"{k} {v:.1f}s" for k, v in timings.items()),
+        flush=True,
+    )
+    return sides, ids
+
+
+def _start(side: Side, workers: int) -> None:
+    env = {**os.environ, "DATABASE_URL": side.url, "LOG_LEVEL": "WARNING"}
+    side.server = subprocess.Popen(
+        [
+            str(side.python.parent / "gunicorn"),
+            "--bind",
+            f"127.0.0.1:{side.port}",
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+            "wsgi:app",
+        ],
+        cwd=side.checkout,
+        env=env,
+    )
+
+
+def _drive(side: Side, ids_file: Path, args, run_index: int) -> list[dict]:
+    output = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench.driver",
+            side.base,
+            side.key,
+            str(ids_file),
+            "--seconds",
+            str(args.seconds),
+            "--threads",
+            str(args.threads),
+            "--only",
+            args.only,
+            "--run-index",
+            str(run_index),
+        ],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return json.loads(output)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
-    parser.add_argument("--seconds", type=float, default=8, help="per operation")
+    parser.add_argument(
+        "--database-url",
+        default=None,
+        help="default: fresh SQLite files in var/bench; with --compare, a PostgreSQL URL names "
+        "the prefix of two databases (<name>_base, <name>_new) which are dropped and created",
+    )
+    parser.add_argument(
+        "--scale",
+        type=float,
+        default=float(os.environ.get("BENCH_SCALE") or 1),
+        help="the network's size: 1 = 10,000 people (default: $BENCH_SCALE or 1)",
+    )
+    parser.add_argument("--compare", metavar="CHECKOUT", help="bench this checkout too (base)")
+    parser.add_argument(
+        "--runs",
+        type=int,
+        default=None,
+        help="runs of each side (default: "
+        "1, or 2 with --compare, alternating base, new, base, new)",
+    )
+    parser.add_argument(
+        "--seconds",
+        type=float,
+        default=None,
+        help="per operation and run (default 8, or 6 with --compare)",
+    )
     parser.add_argument("--threads", type=int, default=4, help="client connections")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--port", type=int, default=8099)
     parser.add_argument(
         "--only",
         default="",
-        help="time only the operations whose names contain one of these comma-separated words "
-        "(the trivial endpoint is always timed)",
+        help="comma-separated operations to time (the trivial endpoint always is): check, "
+        "check-remote, search, search-whole, search-page, book (the default set), people, mix, "
+        "expirations, or all",
     )
     args = parser.parse_args()
+    if args.runs is None:
+        args.runs = 2 if args.compare else 1
+    if args.seconds is None:
+        args.seconds = 6 if args.compare else 8
+    from bench.driver import chosen_operations, operations
 
-    work = ROOT / "var" / "bench"
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
-    url = args.database_url or f"sqlite:///{work / 'bench.db'}"
-    if url.startswith("postgresql"):
-        from sqlalchemy import text
+    chosen_operations(operations({"facility_id": ""}), args.only)  # refuse unknown names early
 
-        from registry.database import make_engine
-
-        engine = make_engine(url)
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public"))
-        engine.dispose()
-    upgrade(url)
-    from bench.network import build
-
-    began = time.perf_counter()
-    ids = build(url)
-    print(f"built {ids['counts']} in {time.perf_counter() - began:.1f}s", flush=True)
-    app = create_app({"DATABASE_URL": url})
-    with app.app_context():
-        _, raw = keys.create(session=db.session, name="bench", scopes=["read", "check", "write"])
-        db.session.commit()
-    ids_file = work / "ids.json"
+    sides, ids = prepare(args)
+    ids_file = WORK / "ids.json"
     ids_file.write_text(json.dumps(ids))
-
-    env = {**os.environ, "DATABASE_URL": url, "LOG_LEVEL": "WARNING"}
-    base = f"http://127.0.0.1:{args.port}"
-    server = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "gunicorn"),
-            "--bind",
-            f"127.0.0.1:{args.port}",
-            "--workers",
-            str(args.workers),
-            "--log-level",
-            "warning",
-            "wsgi:app",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
+    runs: list[tuple[Side, int, list[dict]]] = []
     try:
-        _wait_ready(base)
-        output = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "bench.driver",
-                base,
-                raw,
-                str(ids_file),
-                str(args.seconds),
-                str(args.threads),
-                args.only,
-            ],
-            cwd=ROOT,
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
+        for side in sides:
+            _start(side, args.workers)
+        for side in sides:
+            _wait_ready(side.base)
+        for index in range(args.runs):
+            for side in sides:
+                began = time.perf_counter()
+                results = _drive(side, ids_file, args, index)
+                runs.append((side, index, results))
+                print(
+                    f"run {index + 1} {side.name}: {time.perf_counter() - began:.0f}s", flush=True
+                )
     finally:
-        server.terminate()
-        server.wait(timeout=30)
-    results = json.loads(output)
-    print(table(results, url, args))
+        for side in sides:
+            if side.server is not None:
+                side.server.terminate()
+                side.server.wait(timeout=30)
+    print(report(sides, runs, ids, args))
 
 
-def table(results, url, args) -> str:
-    """The one table make bench prints (Markdown, ready for docs/performance.md)."""
-    by_name = {r["operation"]: r for r in results}
-    lines = [
-        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
-        f"{platform.python_version()}, database {url.split(':', 1)[0]}, gunicorn "
-        f"{args.workers} workers, {args.threads} client connections; each operation timed "
-        f"{args.seconds:g}s in slices, each slice right after one of the trivial endpoint; "
-        "× trivial is the median of the slices' ratios, spread their lowest and highest",
-        "",
-        "| operation | req/s | p50 ms | p99 ms | × trivial | spread | statuses |",
-        "|---|---:|---:|---:|---:|---|---|",
-    ]
-    for r in results:
-        spread = f"{min(r['ratios']):.2f}–{max(r['ratios']):.2f}" if r["ratios"] else ""
-        lines.append(
-            f"| {r['operation']} | {r['rps']:.1f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | "
-            f"{r['ratio']:.2f} | {spread} | {r['statuses']} |"
-        )
-    check = by_name.get("check technologist")
-    searches = [r for r in results if r["operation"].startswith("search")]
-    if check and searches:
-        lines.append("")
-        for search in searches:
-            # a saturated server's throughput is the inverse of a request's cost
-            lines.append(
-                f"{search['operation']} costs {check['ratio'] / search['ratio']:.1f} single "
-                f"checks (throughput ratio; p50 latency ratio "
-                f"{search['p50_ms'] / check['p50_ms']:.1f})"
+# -- summaries ------------------------------------------------------------------------------
+
+
+def _rps(slice_) -> float:
+    return len(slice_["latencies"]) / slice_["wall"]
+
+
+def summary(slices) -> dict:
+    """Requests per second, p50/p99/mean latency and status counts over slices of one
+    operation."""
+    latencies = sorted(latency for s in slices for latency in s["latencies"])
+    statuses = {}
+    for s in slices:
+        for status, count in s["statuses"].items():
+            statuses[str(status)] = statuses.get(str(status), 0) + count
+    if not latencies:
+        return {
+            "requests": 0,
+            "rps": 0.0,
+            "p50_ms": None,
+            "p99_ms": None,
+            "mean_ms": None,
+            "statuses": statuses,
+        }
+    return {
+        "requests": len(latencies),
+        "rps": len(latencies) / sum(s["wall"] for s in slices),
+        "p50_ms": 1000 * latencies[len(latencies) // 2],
+        "p99_ms": 1000 * latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))],
+        "mean_ms": 1000 * statistics.fmean(latencies),
+        "statuses": statuses,
+    }
+
+
+def combine(results_of_runs: list[list[dict]]) -> list[dict]:
+    """One side's runs pooled: each operation's figures, its ratio to the trivial endpoint
+    (the median of its slices' ratios to the slice just before) and their spread."""
+    trivial_slices, rows = [], {}
+    for results in results_of_runs:
+        for r in results:
+            row = rows.setdefault(
+                r["key"],
+                {
+                    "key": r["key"],
+                    "operation": r["operation"],
+                    "slices": [],
+                    "ratios": [],
+                    "supported": True,
+                },
             )
-    return "\n".join(lines)
+            if r.get("supported") is False:
+                row["supported"] = False
+                continue
+            trivial_slices += r["trivial"]
+            row["slices"] += r["slices"]
+            row["ratios"] += [
+                _rps(s) / _rps(t) for s, t in zip(r["slices"], r["trivial"], strict=True)
+            ]
+    out = [
+        {
+            "key": "trivial",
+            "operation": "trivial: GET /whoami",
+            "ratio": 1.0,
+            "ratios": [],
+            "supported": True,
+            **summary(trivial_slices),
+        }
+    ]
+    for row in rows.values():
+        if not row["supported"]:
+            out.append({**row, "ratio": None})
+            continue
+        out.append({**row, **summary(row.pop("slices")), "ratio": statistics.median(row["ratios"])})
+    return out
+
+
+def single_checks(rows: list[dict]) -> list[str]:
+    """Each search's cost in single checks: its mean latency over a technologist check's (also,
+    as bench printed before, the throughput ratio and the p50 ratio)."""
+    by_key = {r["key"]: r for r in rows}
+    check = by_key.get("check")
+    if not check or not check.get("mean_ms"):
+        return []
+    lines = []
+    for r in rows:
+        if not r["key"].startswith("search"):
+            continue
+        if not r["supported"]:
+            lines.append(f"{r['operation']}: n/a (the server does not page searches)")
+            continue
+        lines.append(
+            f"{r['operation']} costs {r['mean_ms'] / check['mean_ms']:.1f} single checks "
+            f"(mean latency; throughput ratio {check['ratio'] / r['ratio']:.1f}, p50 "
+            f"{r['p50_ms'] / check['p50_ms']:.1f})"
+        )
+    return lines
+
+
+def _f(value, digits=1) -> str:
+    return "n/a" if value is None else f"{value:.{digits}f}"
+
+
+def report(sides: list[Side], runs, ids, args) -> str:
+    """The tables ``make bench`` prints (Markdown, ready for docs/performance.md)."""
+    kind = sides[0].url.split(":", 1)[0].split("+")[0]
+    head = [
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}, database {kind}, gunicorn {args.workers} workers, "
+        f"{args.threads} client connections, scale {args.scale:g} ({ids['counts']['people']:,} "
+        f"people, {ids['search_candidates']} search candidates); each operation timed "
+        f"{args.seconds:g}s a run in slices, each slice right after one of the trivial endpoint; "
+        "× trivial is the median of the slices' ratios, spread their lowest and highest; "
+        + ", ".join(f"{s.name} {s.commit()} ({s.checkout})" for s in sides),
+        "",
+    ]
+    pooled = {s.name: combine([r for side, _, r in runs if side is s]) for s in sides}
+    if len(sides) == 1:
+        rows = pooled[sides[0].name]
+        lines = [
+            "| operation | req/s | p50 ms | p99 ms | × trivial | spread | statuses |",
+            "|---|---:|---:|---:|---:|---|---|",
+        ]
+        for r in rows:
+            if not r["supported"]:
+                lines.append(f"| {r['operation']} | n/a | n/a | n/a | n/a | | |")
+                continue
+            spread = f"{min(r['ratios']):.2f}–{max(r['ratios']):.2f}" if r["ratios"] else ""
+            lines.append(
+                f"| {r['operation']} | {r['rps']:.1f} | {_f(r['p50_ms'])} | {_f(r['p99_ms'])} | "
+                f"{r['ratio']:.2f} | {spread} | {r['statuses']} |"
+            )
+        return "\n".join(head + lines + [""] + single_checks(rows))
+    base, new = (pooled[s.name] for s in sides)
+    new_by_key = {r["key"]: r for r in new}
+    lines = [
+        "| operation | base req/s | new req/s | new/base | base p50 | new p50 | base p99 | "
+        "new p99 | base × trivial | new × trivial | new/base of × trivial |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for b in base:
+        n = new_by_key[b["key"]]
+        both = b["supported"] and n["supported"]
+        lines.append(
+            f"| {b['operation']} | {_f(b.get('rps'))} | {_f(n.get('rps'))} | "
+            f"{_f(n['rps'] / b['rps'], 2) if both else 'n/a'} | {_f(b.get('p50_ms'))} | "
+            f"{_f(n.get('p50_ms'))} | {_f(b.get('p99_ms'))} | {_f(n.get('p99_ms'))} | "
+            f"{_f(b['ratio'], 2)} | {_f(n['ratio'], 2)} | "
+            f"{_f(n['ratio'] / b['ratio'], 2) if both else 'n/a'} |"
+        )
+    statuses = [
+        f"statuses {s.name}: "
+        + "; ".join(f"{r['key']} {r['statuses']}" for r in pooled[s.name] if r["supported"])
+        for s in sides
+    ]
+    costs = [f"{s.name}: {line}" for s in sides for line in single_checks(pooled[s.name])]
+    # every run, in the order it ran: req/s (× trivial)
+    labels = [f"{side.name} {index + 1}" for side, index, _ in runs]
+    per_run = [
+        "| operation | " + " | ".join(labels) + " |",
+        "|---|" + "---:|" * len(labels),
+    ]
+    each = [combine([results]) for _, _, results in runs]
+    for i, row in enumerate(each[0]):
+        cells = []
+        for rows in each:
+            r = rows[i]
+            cells.append("n/a" if not r["supported"] else f"{r['rps']:.1f} ({r['ratio']:.2f})")
+        per_run.append(f"| {row['operation']} | " + " | ".join(cells) + " |")
+    return "\n".join(
+        head
+        + lines
+        + [""]
+        + costs
+        + [""]
+        + statuses
+        + ["", "each run, req/s (× trivial):", ""]
+        + per_run
+    )
 
 
 if __name__ == "__main__":
