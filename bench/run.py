@@ -47,8 +47,14 @@ class Side:
     checkout: Path
     url: str
     port: int
+    scale: float = 1
+    ids: dict | None = None
     key: str = ""
     server: subprocess.Popen | None = None
+
+    @property
+    def ids_file(self) -> Path:
+        return WORK / f"ids-{self.name.replace(' ', '-')}.json"
 
     @property
     def python(self) -> Path:
@@ -129,54 +135,59 @@ def _copy(source: str, target: str) -> None:
 
 
 def _side_url(url: str | None, name: str) -> str:
+    name = name.replace(".", "_")
     if url is None:
         return f"sqlite:///{WORK / (name + '.db')}"
     parsed = make_url(url)
     return parsed.set(database=f"{parsed.database}_{name}").render_as_string(hide_password=False)
 
 
-def prepare(args) -> tuple[list[Side], dict]:
-    """Build the network once, give each side its own migrated copy and an API key."""
+def prepare(args) -> list[Side]:
+    """Build the network, give each side its own migrated copy (or, with --scales, its own
+    network) and an API key."""
     shutil.rmtree(WORK, ignore_errors=True)
     WORK.mkdir(parents=True)
-    new = Side("new", ROOT, "", args.port)
     if args.compare:
-        base = Side("base", Path(args.compare).resolve(), "", args.port + 1)
+        base = Side("base", Path(args.compare).resolve(), "", args.port + 1, args.scale)
         if not base.python.exists():
             raise SystemExit(f"{base.checkout} has no venv: cd {base.checkout} && make dev")
-        base.url, new.url = (
-            _side_url(args.database_url, "base"),
-            _side_url(args.database_url, "new"),
-        )
+        new = Side("new", ROOT, "", args.port, args.scale)
         sides = [base, new]
+    elif args.scales:
+        sides = [
+            Side(f"scale {scale:g}", ROOT, "", args.port + i, scale)
+            for i, scale in enumerate(args.scales)
+        ]
     else:
-        new.url = args.database_url or f"sqlite:///{WORK / 'bench.db'}"
-        sides = [new]
+        sides = [Side("new", ROOT, args.database_url or "", args.port, args.scale)]
+    for side in sides:
+        side.url = side.url or _side_url(args.database_url, side.name.replace(" ", "_"))
     from bench.network import build
 
-    first = sides[0]
-    timings = {}
-    began = time.perf_counter()
-    _fresh(first.url)
-    first.code(_MIGRATE, first.url)
-    timings["migrate"] = time.perf_counter() - began
-    began = time.perf_counter()
-    ids = build(first.url, scale=args.scale)
-    timings["build"] = time.perf_counter() - began
-    for side in sides[1:]:
-        began = time.perf_counter()
-        _copy(first.url, side.url)
-        side.code(_MIGRATE, side.url)  # the copy gets this side's migrations, if any are newer
-        timings[f"copy for {side.name}"] = time.perf_counter() - began
+    built = {}  # the first side of each scale builds, the others copy it
     for side in sides:
+        began = time.perf_counter()
+        source = built.get(side.scale)
+        if source is None:
+            _fresh(side.url)
+            side.code(_MIGRATE, side.url)
+            side.ids = build(side.url, scale=side.scale)
+            built[side.scale] = side
+            what = "built"
+        else:
+            _copy(source.url, side.url)
+            side.code(_MIGRATE, side.url)  # the copy gets this side's migrations, if any are newer
+            side.ids = source.ids
+            what = f"copied from {source.name}"
         side.key = side.code(_MAKE_KEY, side.url).rsplit("KEY ", 1)[1].strip()
-    print(
-        f"network at scale {args.scale:g}: {ids['counts']}, {ids['search_candidates']} "
-        "technologists appointed at the searched facility; "
-        + ", ".join(f"{k} {v:.1f}s" for k, v in timings.items()),
-        flush=True,
-    )
-    return sides, ids
+        side.ids_file.write_text(json.dumps(side.ids))
+        print(
+            f"{side.name}: network at scale {side.scale:g} {what} in "
+            f"{time.perf_counter() - began:.1f}s (migrations included): {side.ids['counts']}, "
+            f"{side.ids['search_candidates']} technologists appointed at the searched facility",
+            flush=True,
+        )
+    return sides
 
 
 def _start(side: Side, workers: int) -> None:
@@ -197,7 +208,7 @@ def _start(side: Side, workers: int) -> None:
     )
 
 
-def _drive(side: Side, ids_file: Path, args, run_index: int) -> list[dict]:
+def _drive(side: Side, args, run_index: int) -> list[dict]:
     output = subprocess.run(
         [
             sys.executable,
@@ -205,7 +216,7 @@ def _drive(side: Side, ids_file: Path, args, run_index: int) -> list[dict]:
             "bench.driver",
             side.base,
             side.key,
-            str(ids_file),
+            str(side.ids_file),
             "--seconds",
             str(args.seconds),
             "--threads",
@@ -239,6 +250,11 @@ def main() -> None:
     )
     parser.add_argument("--compare", metavar="CHECKOUT", help="bench this checkout too (base)")
     parser.add_argument(
+        "--scales",
+        type=lambda text: [float(x) for x in text.split(",")],
+        help="two scales, e.g. 1,10: this checkout on a network of each, driven alternately",
+    )
+    parser.add_argument(
         "--runs",
         type=int,
         default=None,
@@ -262,17 +278,20 @@ def main() -> None:
         "expirations, or all",
     )
     args = parser.parse_args()
+    if args.compare and args.scales:
+        raise SystemExit("--compare or --scales, not both")
+    if args.scales and len(args.scales) != 2:
+        raise SystemExit("--scales takes two scales, e.g. 1,10")
+    paired = bool(args.compare or args.scales)
     if args.runs is None:
-        args.runs = 2 if args.compare else 1
+        args.runs = 2 if paired else 1
     if args.seconds is None:
-        args.seconds = 6 if args.compare else 8
+        args.seconds = 6 if paired else 8
     from bench.driver import chosen_operations, operations
 
     chosen_operations(operations({"facility_id": ""}), args.only)  # refuse unknown names early
 
-    sides, ids = prepare(args)
-    ids_file = WORK / "ids.json"
-    ids_file.write_text(json.dumps(ids))
+    sides = prepare(args)
     runs: list[tuple[Side, int, list[dict]]] = []
     try:
         for side in sides:
@@ -282,7 +301,7 @@ def main() -> None:
         for index in range(args.runs):
             for side in sides:
                 began = time.perf_counter()
-                results = _drive(side, ids_file, args, index)
+                results = _drive(side, args, index)
                 runs.append((side, index, results))
                 print(
                     f"run {index + 1} {side.name}: {time.perf_counter() - began:.0f}s", flush=True
@@ -292,7 +311,7 @@ def main() -> None:
             if side.server is not None:
                 side.server.terminate()
                 side.server.wait(timeout=30)
-    print(report(sides, runs, ids, args))
+    print(report(sides, runs, args))
 
 
 # -- summaries ------------------------------------------------------------------------------
@@ -397,17 +416,20 @@ def _f(value, digits=1) -> str:
     return "n/a" if value is None else f"{value:.{digits}f}"
 
 
-def report(sides: list[Side], runs, ids, args) -> str:
+def report(sides: list[Side], runs, args) -> str:
     """The tables ``make bench`` prints (Markdown, ready for docs/performance.md)."""
     kind = sides[0].url.split(":", 1)[0].split("+")[0]
+    networks = "; ".join(
+        f"{s.name} (scale {s.scale:g}): {s.ids['counts']['people']:,} people, "
+        f"{s.ids['search_candidates']} search candidates, code {s.commit()} ({s.checkout})"
+        for s in sides
+    )
     head = [
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
         f"{platform.python_version()}, database {kind}, gunicorn {args.workers} workers, "
-        f"{args.threads} client connections, scale {args.scale:g} ({ids['counts']['people']:,} "
-        f"people, {ids['search_candidates']} search candidates); each operation timed "
+        f"{args.threads} client connections; {networks}; each operation timed "
         f"{args.seconds:g}s a run in slices, each slice right after one of the trivial endpoint; "
-        "× trivial is the median of the slices' ratios, spread their lowest and highest; "
-        + ", ".join(f"{s.name} {s.commit()} ({s.checkout})" for s in sides),
+        "× trivial is the median of the slices' ratios, spread their lowest and highest",
         "",
     ]
     pooled = {s.name: combine([r for side, _, r in runs if side is s]) for s in sides}
@@ -427,22 +449,24 @@ def report(sides: list[Side], runs, ids, args) -> str:
                 f"{r['ratio']:.2f} | {spread} | {r['statuses']} |"
             )
         return "\n".join(head + lines + [""] + single_checks(rows))
-    base, new = (pooled[s.name] for s in sides)
-    new_by_key = {r["key"]: r for r in new}
+    a, b = (s.name for s in sides)
+    b_by_key = {r["key"]: r for r in pooled[b]}
     lines = [
-        "| operation | base req/s | new req/s | new/base | base p50 | new p50 | base p99 | "
-        "new p99 | base × trivial | new × trivial | new/base of × trivial |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        f"| operation | {a} req/s | {b} req/s | {b}/{a} | {a} p50 | {b} p50 | {a} p99 | "
+        f"{b} p99 | {a} × trivial | {b} × trivial | {b}/{a} of × trivial | "
+        f"{b}/{a} of mean latency |",
+        "|---|" + "---:|" * 11,
     ]
-    for b in base:
-        n = new_by_key[b["key"]]
-        both = b["supported"] and n["supported"]
+    for x in pooled[a]:
+        y = b_by_key[x["key"]]
+        both = x["supported"] and y["supported"]
         lines.append(
-            f"| {b['operation']} | {_f(b.get('rps'))} | {_f(n.get('rps'))} | "
-            f"{_f(n['rps'] / b['rps'], 2) if both else 'n/a'} | {_f(b.get('p50_ms'))} | "
-            f"{_f(n.get('p50_ms'))} | {_f(b.get('p99_ms'))} | {_f(n.get('p99_ms'))} | "
-            f"{_f(b['ratio'], 2)} | {_f(n['ratio'], 2)} | "
-            f"{_f(n['ratio'] / b['ratio'], 2) if both else 'n/a'} |"
+            f"| {x['operation']} | {_f(x.get('rps'))} | {_f(y.get('rps'))} | "
+            f"{_f(y['rps'] / x['rps'], 2) if both else 'n/a'} | {_f(x.get('p50_ms'))} | "
+            f"{_f(y.get('p50_ms'))} | {_f(x.get('p99_ms'))} | {_f(y.get('p99_ms'))} | "
+            f"{_f(x['ratio'], 2)} | {_f(y['ratio'], 2)} | "
+            f"{_f(y['ratio'] / x['ratio'], 2) if both else 'n/a'} | "
+            f"{_f(y['mean_ms'] / x['mean_ms'], 2) if both else 'n/a'} |"
         )
     statuses = [
         f"statuses {s.name}: "
