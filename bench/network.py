@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from itertools import islice
 
-from sqlalchemy import column, create_engine, insert, inspect, table
+from sqlalchemy import column, create_engine, event, insert, inspect, table
 
 from registry.agreements.models import SupervisionAgreement, agreement_technologists
 from registry.assignments.models import Assignment
@@ -183,6 +183,14 @@ def build(url: str, scale: float = 1, seed: int = 7) -> dict:
             }
 
     engine = create_engine(url)
+    if engine.dialect.name == "sqlite":
+        # a throw-away bulk load: no WAL copy of every page and no waiting for the disk (the
+        # app puts WAL back on its first connection)
+        @event.listens_for(engine, "connect")
+        def _bulk(dbapi_conn, _record):
+            dbapi_conn.execute("PRAGMA journal_mode=DELETE")
+            dbapi_conn.execute("PRAGMA synchronous=OFF")
+
     counts = {}
     try:
         with engine.begin() as conn:

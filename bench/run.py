@@ -65,13 +65,15 @@ class Side:
         return f"http://127.0.0.1:{self.port}"
 
     def code(self, source: str, *args: str) -> str:
-        return subprocess.run(
+        done = subprocess.run(
             [str(self.python), "-c", source, *args],
             cwd=self.checkout,
-            check=True,
             capture_output=True,
             text=True,
-        ).stdout
+        )
+        if done.returncode:
+            raise SystemExit(f"{self.name} ({self.checkout}) failed:\n{done.stderr[-3000:]}")
+        return done.stdout
 
     def commit(self) -> str:
         def git(*args):
@@ -179,7 +181,6 @@ def prepare(args) -> list[Side]:
             side.code(_MIGRATE, side.url)  # the copy gets this side's migrations, if any are newer
             side.ids = source.ids
             what = f"copied from {source.name}"
-        side.key = side.code(_MAKE_KEY, side.url).rsplit("KEY ", 1)[1].strip()
         side.ids_file.write_text(json.dumps(side.ids))
         print(
             f"{side.name}: network at scale {side.scale:g} {what} in "
@@ -187,6 +188,8 @@ def prepare(args) -> list[Side]:
             f"{side.ids['search_candidates']} technologists appointed at the searched facility",
             flush=True,
         )
+    for side in sides:  # after every copy: each side's key is its own
+        side.key = side.code(_MAKE_KEY, side.url).rsplit("KEY ", 1)[1].strip()
     return sides
 
 
