@@ -1,7 +1,7 @@
-"""The load driver: a separate process that calls the served app and measures each operation.
+"""The load driver: a separate process that calls the served apps and measures each operation.
 
-It prints JSON: for each operation its timed slices and, for each, the trivial endpoint's slice
-timed just before it (``bench.run`` summarises them).
+It prints JSON: for each server, for each operation its timed slices and, for each, the trivial
+endpoint's slice timed just before it (``bench.run`` summarises them).
 """
 
 import argparse
@@ -217,45 +217,70 @@ WARM_UP_SECONDS = 1.0
 ROUNDS = 4
 
 
-def measure(base, key, ids, *, seconds, threads, only="", run_index=0) -> list[dict]:
-    """Time the chosen operations against one server; each operation's slices, each with the
-    trivial endpoint's slice just before it, or ``supported: False``."""
-    trivial, *wanted = chosen_operations(operations(ids, run_index), only)
-    unsupported = [op for op in wanted if op.key == "search-page" and not supported(base, key, op)]
-    measured = [op for op in wanted if op not in unsupported]
+def measure(servers, *, seconds, threads, only="", run_index=0) -> list[list[dict]]:
+    """Time the chosen operations against each server ``(base, key, ids)``, interleaved: for
+    each operation, round by round, each server's trivial slice then its operation slice, the
+    servers' order turning each round (A B, B A, ...). Per server, each operation's slices
+    with the trivial endpoint's just before each, or ``supported: False``."""
+    plans = []
+    for base, key, ids in servers:
+        trivial, *wanted = chosen_operations(operations(ids, run_index), only)
+        unsupported = {
+            op.key for op in wanted if op.key == "search-page" and not supported(base, key, op)
+        }
+        plans.append((base, key, trivial, {op.key: op for op in wanted}, unsupported))
+    order = list(plans[0][3])
     # every worker has imported, compiled and cached what each operation needs before timing
-    for op in [trivial, *measured]:
-        run_operation(base, key, op, WARM_UP_SECONDS, threads)
+    for base, key, trivial, ops, unsupported in plans:
+        for op in [trivial, *(op for k, op in ops.items() if k not in unsupported)]:
+            run_operation(base, key, op, WARM_UP_SECONDS, threads)
     # Shared machines drift by tens of percent within a minute, so each operation is compared
-    # with the trivial endpoint timed just before it, slice by slice.
+    # with the trivial endpoint timed just before it, slice by slice, and the servers' slices
+    # alternate, seconds apart.
     slice_seconds = seconds / ROUNDS
-    results = [{"key": op.key, "operation": op.name, "supported": False} for op in unsupported]
-    for op in measured:
-        before, slices = [], []
-        for _ in range(ROUNDS):
-            before.append(run_operation(base, key, trivial, slice_seconds, threads))
-            slices.append(run_operation(base, key, op, slice_seconds, threads))
-        results.append({"key": op.key, "operation": op.name, "slices": slices, "trivial": before})
-    order = [op.key for op in wanted]
-    return sorted(results, key=lambda r: order.index(r["key"]))
+    results = [[] for _ in plans]
+    for name in order:
+        timed = [i for i, plan in enumerate(plans) if name not in plan[4]]
+        before = {i: [] for i in timed}
+        slices = {i: [] for i in timed}
+        for round_ in range(ROUNDS):
+            turn = timed[round_ % len(timed) :] + timed[: round_ % len(timed)] if timed else []
+            for i in turn:
+                base, key, trivial, ops, _ = plans[i]
+                before[i].append(run_operation(base, key, trivial, slice_seconds, threads))
+                slices[i].append(run_operation(base, key, ops[name], slice_seconds, threads))
+        for i, plan in enumerate(plans):
+            op = plan[3][name]
+            if i in slices:
+                results[i].append(
+                    {"key": name, "operation": op.name, "slices": slices[i], "trivial": before[i]}
+                )
+            else:
+                results[i].append({"key": name, "operation": op.name, "supported": False})
+    return results
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("base")
-    parser.add_argument("key")
-    parser.add_argument("ids_file")
+    parser.add_argument(
+        "--server",
+        nargs=3,
+        action="append",
+        required=True,
+        metavar=("URL", "KEY", "IDS_FILE"),
+        help="a server, its API key and its network's ids (repeat to interleave servers)",
+    )
     parser.add_argument("--seconds", type=float, default=8)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--only", default="")
     parser.add_argument("--run-index", type=int, default=0)
     args = parser.parse_args()
-    with open(args.ids_file) as handle:
-        ids = json.load(handle)
+    servers = []
+    for base, key, ids_file in args.server:
+        with open(ids_file) as handle:
+            servers.append((base, key, json.load(handle)))
     results = measure(
-        args.base,
-        args.key,
-        ids,
+        servers,
         seconds=args.seconds,
         threads=args.threads,
         only=args.only,

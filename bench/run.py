@@ -1,8 +1,9 @@
 """``make bench``: build the synthetic network, serve it with gunicorn, drive it, print a table.
 
 With ``--compare CHECKOUT`` the same network is served by that checkout's code too (its own
-venv, its own migrations) and the two are driven alternately, base first; one table compares
-them. Absolute numbers drift on shared machines: compare like with like, in one run.
+venv, its own migrations); ``--scales 1,10`` serves this code on two networks. The two servers
+are driven in alternating slices (base, new, new, base, ...); one table compares them.
+Absolute numbers drift on shared machines: compare like with like, in one run.
 """
 
 import argparse
@@ -211,15 +212,16 @@ def _start(side: Side, workers: int) -> None:
     )
 
 
-def _drive(side: Side, args, run_index: int) -> list[dict]:
+def _drive(sides: list[Side], args, run_index: int) -> list[list[dict]]:
+    servers = []
+    for side in sides:
+        servers += ["--server", side.base, side.key, str(side.ids_file)]
     output = subprocess.run(
         [
             sys.executable,
             "-m",
             "bench.driver",
-            side.base,
-            side.key,
-            str(side.ids_file),
+            *servers,
             "--seconds",
             str(args.seconds),
             "--threads",
@@ -262,7 +264,7 @@ def main() -> None:
         type=int,
         default=None,
         help="runs of each side (default: "
-        "1, or 2 with --compare, alternating base, new, base, new)",
+        "1, or 2 with --compare or --scales; each run times both sides in alternating slices)",
     )
     parser.add_argument(
         "--seconds",
@@ -302,13 +304,10 @@ def main() -> None:
         for side in sides:
             _wait_ready(side.base)
         for index in range(args.runs):
-            for side in sides:
-                began = time.perf_counter()
-                results = _drive(side, args, index)
+            began = time.perf_counter()
+            for side, results in zip(sides, _drive(sides, args, index), strict=True):
                 runs.append((side, index, results))
-                print(
-                    f"run {index + 1} {side.name}: {time.perf_counter() - began:.0f}s", flush=True
-                )
+            print(f"run {index + 1}: {time.perf_counter() - began:.0f}s", flush=True)
     finally:
         for side in sides:
             if side.server is not None:
