@@ -59,6 +59,8 @@ class Side:
 
     @property
     def python(self) -> Path:
+        if self.checkout == ROOT:
+            return Path(sys.executable)
         return self.checkout / ".venv" / "bin" / "python"
 
     @property
@@ -270,7 +272,7 @@ def main() -> None:
         "--seconds",
         type=float,
         default=None,
-        help="per operation and run (default 8, or 6 with --compare)",
+        help="per operation and run (default 8, or 6 with --compare or --scales)",
     )
     parser.add_argument("--threads", type=int, default=4, help="client connections")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
