@@ -57,11 +57,12 @@ def _id() -> str:
     return str(uuid.uuid4())
 
 
-def build(url: str, scale: float = 1, seed: int = 7) -> dict:
+def build(url: str, scale: float = 1, seed: int = 7, alone: bool = False) -> dict:
     """Fill an empty, migrated database; returns the ids the load driver needs and the counts.
 
     Only the columns the database has are written, so a database migrated by older code (the
-    base of a side-by-side run) takes the same network.
+    base of a side-by-side run) takes the same network. ``alone``: no other connection has
+    the database open (SQLite is then loaded without its WAL).
     """
     size = sizes(scale)
     rng = random.Random(seed)
@@ -184,11 +185,12 @@ def build(url: str, scale: float = 1, seed: int = 7) -> dict:
 
     engine = create_engine(url)
     if engine.dialect.name == "sqlite":
-        # a throw-away bulk load: no WAL copy of every page and no waiting for the disk (the
-        # app puts WAL back on its first connection)
+        # a throw-away bulk load: no waiting for the disk and, when nobody else has the file
+        # open, no WAL copy of every page (the app puts WAL back on its first connection)
         @event.listens_for(engine, "connect")
         def _bulk(dbapi_conn, _record):
-            dbapi_conn.execute("PRAGMA journal_mode=DELETE")
+            if alone:
+                dbapi_conn.execute("PRAGMA journal_mode=DELETE")
             dbapi_conn.execute("PRAGMA synchronous=OFF")
 
     counts = {}

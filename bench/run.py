@@ -176,7 +176,7 @@ def prepare(args) -> list[Side]:
         if source is None:
             _fresh(side.url)
             side.code(_MIGRATE, side.url)
-            side.ids = build(side.url, scale=side.scale)
+            side.ids = build(side.url, scale=side.scale, alone=True)
             built[side.scale] = side
             what = "built"
         else:
