@@ -39,9 +39,11 @@ format: dev
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-## bench: synthetic network, gunicorn on 127.0.0.1, load from a second process
+## bench: synthetic network, gunicorn on 127.0.0.1, load from a second process (docs/performance.md)
+## BENCH_SCALE=10 for ten times the people; BENCH_ARGS="--compare ../base" for a side-by-side run
+BENCH_SCALE ?= 1
 bench: dev
-	$(BIN)/python -m bench.run $(BENCH_ARGS)
+	$(BIN)/python -m bench.run --scale $(BENCH_SCALE) $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

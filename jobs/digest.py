@@ -5,8 +5,9 @@ This job only writes the digests into their outbox; the delivery job sends them,
 """
 
 from collections import defaultdict
+from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from jobs.locks import hold_job_lock
 from jobs.outbox import insert_if_absent
@@ -17,6 +18,8 @@ from registry.database import new_id
 from registry.expirations.service import expiring_within, local_date
 from registry.facilities.models import Appointment, Facility
 from registry.people.models import Person
+from registry.qualification import engine
+from registry.qualification.records import appointment_fact
 
 DIGEST_DAYS = 30
 NO_FACILITY = "No active facility appointment"
@@ -64,7 +67,7 @@ def digest_payload(session, *, now, config) -> dict:
     items = expiring_within(
         session=session, within_days=DIGEST_DAYS, include_expired=True, today=now, timezone=zone
     )
-    groups = _group(session, items)
+    groups = _group(session, items, today)
     lapsed = sum(1 for item in items if item["days_left"] < 0)
     lapsing = len(items) - lapsed
     if items:
@@ -98,11 +101,11 @@ def _digest_label(item: dict) -> str:
     return item_label(item)
 
 
-def _group(session, items: list[dict]) -> list[dict]:
+def _group(session, items: list[dict], today: date) -> list[dict]:
     """[{facility, people: [{name, kind, items}]}], facilities and people in name order.
 
-    A credential belongs to a person, not a facility: it is listed under every facility where
-    the person has an active appointment.
+    A credential belongs to a person, not a facility: it is listed under every active facility
+    where the person's appointment is in force ``today`` (``engine.appointment_standing``).
     """
     person_ids = sorted({item["person_id"] for item in items})
     people, places = {}, defaultdict(set)
@@ -114,16 +117,19 @@ def _group(session, items: list[dict]) -> list[dict]:
             )
         ):
             people[row.id] = row
-        for person_id, facility_name in session.execute(
-            select(Appointment.person_id, Facility.name)
+        # SQL narrows by the day; whether an appointment is in force is the engine's answer
+        for row in session.execute(
+            select(*Appointment.__table__.c, Facility.name.label("facility_name"))
             .join(Facility, Facility.id == Appointment.facility_id)
             .where(
                 Appointment.person_id.in_(chunk),
-                Appointment.status == "active",
+                Appointment.starts_on <= today,
+                or_(Appointment.expires_on.is_(None), Appointment.expires_on >= today),
                 Facility.active.is_(True),
             )
         ):
-            places[person_id].add(facility_name)
+            if engine.appointment_standing(appointment_fact(row), today).counts:
+                places[row.person_id].add(row.facility_name)
     tree: dict[str, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
     for item in items:
         entry = {**item, "label": _digest_label(item)}

@@ -25,12 +25,11 @@ from jobs.locks import hold_job_lock
 from jobs.outbox import insert_if_absent
 from jobs.rendering import alert_subject, item_label, render
 from registry import clock
-from registry.agreements.models import SupervisionAgreement
+from registry.agreements import service as agreements
 from registry.alerts.models import Alert, JobRun, Webhook
 from registry.credentials.models import Credential, CredentialType
 from registry.database import new_id
 from registry.expirations.service import expiring_within, local_date
-from registry.facilities.models import Appointment, Facility
 from registry.people.models import Person
 
 CHUNK = 500
@@ -208,60 +207,21 @@ class _Directory:
         return details
 
     def _load_supervisors(self, session, technologist_ids) -> dict[str, dict[str, dict]]:
-        """technologist id → {physician email: {name, places}} from active agreements."""
-        supervisors: dict[str, dict[str, dict]] = defaultdict(dict)
-        if not technologist_ids:
-            return supervisors
-        today = self.as_of
-        agreements = session.execute(
-            select(
-                SupervisionAgreement,
-                Facility.name,
-                Person.email,
-                Person.given_name,
-                Person.family_name,
-            )
-            .join(Facility, Facility.id == SupervisionAgreement.facility_id)
-            .join(Person, Person.id == SupervisionAgreement.physician_id)
-            .where(
-                SupervisionAgreement.active.is_(True),
-                SupervisionAgreement.effective_from <= today,
-                (SupervisionAgreement.effective_to.is_(None))
-                | (SupervisionAgreement.effective_to >= today),
-                Facility.active.is_(True),
-                Person.active.is_(True),
-                Person.email.is_not(None),
-            )
-        ).all()
-        working_at: set[tuple[str, str]] = set()
-        for chunk in _chunks(sorted(technologist_ids)):
-            working_at.update(
-                tuple(row)
-                for row in session.execute(
-                    select(Appointment.person_id, Appointment.facility_id).where(
-                        Appointment.person_id.in_(chunk), Appointment.status == "active"
-                    )
-                )
-            )
-        for agreement, facility_name, email, given_name, family_name in agreements:
-            email = (email or "").strip().lower()
+        """technologist id → {physician email: {name, places}}: the supervising physicians at
+        the facilities where the technologist works (``agreements.service.supervisors``)."""
+        found: dict[str, dict[str, dict]] = defaultdict(dict)
+        for supervisor in agreements.supervisors(
+            session=session, technologist_ids=technologist_ids, on=self.as_of
+        ):
+            email = (supervisor.physician_email or "").strip().lower()
             if not email:
                 continue
-            # the technologists it covers (those listed, or all when none is) who work there:
-            # a physician hears about a technologist only where that technologist works
-            listed = agreement.technologist_ids
-            covered = [
-                t
-                for t in (listed or technologist_ids)
-                if t in technologist_ids and (t, agreement.facility_id) in working_at
-            ]
-            for technologist_id in covered:
-                entry = supervisors[technologist_id].setdefault(
-                    email, {"name": f"{given_name} {family_name}", "places": []}
-                )
-                if facility_name not in entry["places"]:
-                    entry["places"].append(facility_name)
-        return supervisors
+            entry = found[supervisor.technologist_id].setdefault(
+                email, {"name": supervisor.physician_name, "places": []}
+            )
+            if supervisor.facility_name not in entry["places"]:
+                entry["places"].append(supervisor.facility_name)
+        return found
 
     def email_recipients(self, item: dict) -> dict[str, dict]:
         """email → {audience, name, supervised_at} for one item, the closest role winning."""

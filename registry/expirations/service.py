@@ -2,8 +2,9 @@
 
 One select, ``expirations_statement``, answers the question for the API and the admin UI's
 dashboard (both page it in the database) and, through ``expiring_within``, for ``registry export
-expirations``, the expiration scan and the coordinators' digest. ``days_left`` is the one rule
-for how many days an item has left.
+expirations``, the expiration scan and the coordinators' digest. Whether a renewal takes over
+an item is the rules engine's verdict, asked before the select is built (``without_renewed``).
+``days_left`` is the one rule for how many days an item has left.
 """
 
 from dataclasses import dataclass, field
@@ -13,9 +14,10 @@ from sqlalchemy import (
     Date,
     Integer,
     String,
+    and_,
+    bindparam,
     case,
     cast,
-    exists,
     func,
     literal,
     literal_column,
@@ -25,16 +27,17 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import aliased
 from sqlalchemy.sql.functions import FunctionElement
 
 from registry.agreements.models import SupervisionAgreement
+from registry.agreements.service import agreement_fact
 from registry.config import accepts_unverified
 from registry.credentials.models import Credential, CredentialType
 from registry.dates import days_left, local_date, organisation_timezone
 from registry.expiration_kinds import ITEM_TYPES, KINDS  # noqa: F401 - the export CLI imports KINDS here
 from registry.facilities.models import Appointment, Facility
 from registry.people.models import PERSON_KINDS, Person
+from registry.qualification import engine, records
 
 ITEM_ORDER = {name: index for index, name in enumerate(ITEM_TYPES)}
 APPOINTMENT_TYPE = "appointment"
@@ -67,8 +70,7 @@ def expiring_within(
 
     Only items that still matter are listed: credentials with status ``active`` (not suspended,
     revoked or entered in error), ``active`` appointments and agreements, of active people at
-    active facilities, and not already replaced by a renewal (a newer active record of the same
-    person and type, jurisdiction, facility or agreement that lapses later or never).
+    active facilities, and not already replaced by a renewal that counts (``without_renewed``).
     ``include_expired`` adds what has already lapsed; ``lapsed_within`` limits that to what
     lapsed at most so many days ago. ``kind`` is an item type (``credential``, ``appointment``,
     ``agreement``) or a person kind (``technologist``, ``physician``). ``facility_id`` keeps
@@ -104,7 +106,8 @@ def expirations_statement(
     page or count in the database; ``expiration_item`` turns each row into an item.
 
     ``days_left`` is filtered and ordered on in SQL, counted from each item's local date: the
-    facilities' time zones are read first (one small query) to know each zone's date.
+    facilities' time zones are read first (one small query) to know each zone's date. Which
+    items are renewed is the rules engine's answer, asked before the select is built.
     """
     organisation_zone = organisation_timezone(timezone)
     fewest = None if lapsed_within is None else -lapsed_within
@@ -125,7 +128,7 @@ def expirations_statement(
         "agreement": _agreements_statement,
     }
     parts = [
-        build(window, person_kind, facility_id)
+        without_renewed(session, item_type, build(window, person_kind, facility_id))
         for item_type, build in builders.items()
         if kind not in ITEM_TYPES or kind == item_type
     ]
@@ -170,7 +173,7 @@ def expiration_item(row, *, today: date | datetime, timezone: str) -> dict:
 def current_lapse_date(*, session, item_type: str, item_id: str) -> date | None:
     """The date an item lapses if it should still be alerted about (see ``expiring_within``).
 
-    None when the item is gone, revoked, ended, renewed by a newer record, or belongs to an
+    None when the item is gone, revoked, ended, renewed (``without_renewed``), or belongs to an
     inactive person or facility: a queued notice about it no longer applies.
     """
     build = {
@@ -181,8 +184,179 @@ def current_lapse_date(*, session, item_type: str, item_id: str) -> date | None:
     if build is None:
         return None
     statement, model = build
-    row = session.execute(statement(_Window(), None, None).where(model.id == item_id)).first()
+    one = statement(_Window(), None, None).where(model.id == item_id)
+    row = session.execute(without_renewed(session, item_type, one)).first()
     return row.expires_on if row else None
+
+
+# --- renewals: left out only when the rules engine counts the renewal ----------------------
+
+
+@dataclass(frozen=True)
+class _Renewable:
+    """How an item type is renewed: by a record of its table whose ``holder`` columns equal
+    the listed item's (its column, the item's); ``read``: the columns its fact is built from."""
+
+    model: type
+    last_day: str
+    holder: tuple[tuple[str, str], ...]
+    read: tuple[str, ...]
+
+
+_RENEWABLE = {
+    "credential": _Renewable(
+        Credential,
+        "expires_on",
+        (("person_id", "person_id"), ("type", "type")),
+        (
+            "id",
+            "person_id",
+            "type",
+            "status",
+            "verification_method",
+            "verified_on",
+            "issued_on",
+            "expires_on",
+            "jurisdiction",
+            "revoked_on",
+        ),
+    ),
+    "appointment": _Renewable(
+        Appointment,
+        "expires_on",
+        (("person_id", "person_id"), ("facility_id", "facility_id")),
+        ("id", "person_id", "facility_id", "status", "starts_on", "expires_on"),
+    ),
+    "agreement": _Renewable(
+        SupervisionAgreement,
+        "effective_to",
+        (("physician_id", "person_id"), ("facility_id", "facility_id")),
+        (
+            "id",
+            "facility_id",
+            "physician_id",
+            "modes",
+            "max_concurrent_cases",
+            "effective_from",
+            "effective_to",
+            "active",
+        ),
+    ),
+}
+
+
+def without_renewed(session, item_type: str, statement):
+    """``statement`` (a part of ``expirations_statement``) without the items that a renewal
+    takes over: a record of the same credential (type, and a license's jurisdiction),
+    appointment (person, facility) or agreement (physician, facility) that the engine counts
+    on the day after the item's last valid day.
+
+    SQL only narrows by dates; the verdict is the engine's (``renewed_ids``), in one to three
+    queries however many items.
+    """
+    renewed = renewed_ids(session=session, item_type=item_type, items=statement)
+    if not renewed:
+        return statement
+    model = _RENEWABLE[item_type].model
+    # inlined, so that thousands of ids meet no limit on bound parameters
+    ids = bindparam(f"renewed_{item_type}", sorted(renewed), expanding=True, literal_execute=True)
+    return statement.where(model.id.not_in(ids))
+
+
+def renewed_ids(*, session, item_type: str, items) -> set[str]:
+    """The ids among ``items`` (rows of an ``expirations_statement`` part) that a renewal the
+    engine counts takes over (see ``without_renewed``)."""
+    spec = _RENEWABLE[item_type]
+    listed = items.subquery()
+    renewal = spec.model.__table__.alias("renewal")
+    later = renewal.c[spec.last_day]
+    # each row: an item, and a later record of its holder with the columns its fact needs
+    pairs = session.execute(
+        select(
+            listed.c.item_id.label("lapsing_id"),
+            listed.c.expires_on.label("lapsing_last_day"),
+            listed.c.jurisdiction.label("lapsing_jurisdiction"),
+            *(renewal.c[column] for column in spec.read),
+        ).join_from(
+            listed,
+            renewal,
+            and_(
+                *(renewal.c[mine] == listed.c[theirs] for mine, theirs in spec.holder),
+                renewal.c.id != listed.c.item_id,
+                or_(later.is_(None), later > listed.c.expires_on),
+            ),
+        )
+    ).all()
+    if not pairs:
+        return set()
+    counts = _JUDGES[item_type](session)
+    renewed: set[str] = set()
+    for row in pairs:
+        if row.lapsing_id in renewed:
+            continue
+        day = _day_after(row.lapsing_last_day)
+        if day is not None and counts(row, day):
+            renewed.add(row.lapsing_id)
+    return renewed
+
+
+def _day_after(last_day: date) -> date | None:
+    # the calendar's last day has no day after: nothing can take over from it
+    return None if last_day == date.max else last_day + timedelta(days=1)
+
+
+def _credential_judge(session):
+    """Whether a credential renewal is the same credential and counts on a day, with its
+    holder's revocations and the configured policy."""
+    policy = engine.Policy(accept_unverified=accepts_unverified())
+    types = records.credential_types(session)
+    # revocations are few: all of them, rather than the holders' through the window again
+    revoked = session.execute(
+        select(*(Credential.__table__.c[column] for column in _RENEWABLE["credential"].read)).where(
+            Credential.status == "revoked"
+        )
+    ).all()
+    by_person: dict[str, list] = {}
+    for row in revoked:
+        by_person.setdefault(row.person_id, []).append(row)
+    revocations = {person: records.revocation_facts(rows) for person, rows in by_person.items()}
+
+    def counts(row, day: date) -> bool:
+        renewal = records.credential_fact(row)
+        return (
+            engine.same_credential(
+                (row.type, row.lapsing_jurisdiction),
+                (renewal.type_code, renewal.jurisdiction),
+                types,
+                policy.license_type,
+            )
+            and engine.credential_standing(
+                renewal,
+                day,
+                policy=policy,
+                credential_types=types,
+                revocations=revocations.get(row.person_id, ()),
+            ).counts
+        )
+
+    return counts
+
+
+def _appointment_judge(session):
+    """Whether an appointment renewal is in force on a day."""
+    return lambda row, day: engine.appointment_standing(records.appointment_fact(row), day).counts
+
+
+def _agreement_judge(session):
+    """Whether an agreement renewal is in force on a day."""
+    return lambda row, day: engine.agreement_standing(agreement_fact(row, ()), day).counts
+
+
+_JUDGES = {
+    "credential": _credential_judge,
+    "appointment": _appointment_judge,
+    "agreement": _agreement_judge,
+}
 
 
 class DaysBetween(FunctionElement):
@@ -286,20 +460,6 @@ def _item_columns(item_type: str, *, item_id, person_id, expires_on, facility=No
 
 
 def _credentials_statement(window: _Window, person_kind: str | None, facility_id: str | None):
-    # a credential is renewed (no longer lapsing) by a later one of the same type and place that
-    # would qualify: active and, unless the policy accepts unverified ones, verified
-    newer = aliased(Credential)
-    counts = [newer.status == "active"]
-    if not accepts_unverified():
-        counts += [newer.verification_method.is_not(None), newer.verified_on.is_not(None)]
-    renewed = exists().where(
-        newer.person_id == Credential.person_id,
-        newer.type == Credential.type,
-        newer.id != Credential.id,
-        *counts,
-        func.coalesce(newer.jurisdiction, "") == func.coalesce(Credential.jurisdiction, ""),
-        or_(newer.expires_on.is_(None), newer.expires_on > Credential.expires_on),
-    )
     columns = _item_columns(
         "credential",
         item_id=Credential.id,
@@ -310,7 +470,7 @@ def _credentials_statement(window: _Window, person_kind: str | None, facility_id
         select(*columns)
         .join(Person, Person.id == Credential.person_id)
         .join(CredentialType, CredentialType.code == Credential.type)
-        .where(Credential.status == "active", Person.active.is_(True), ~renewed)
+        .where(Credential.status == "active", Person.active.is_(True))
     )
     stmt = window.apply(stmt, Credential.expires_on)
     if person_kind:
@@ -324,14 +484,6 @@ def _credentials_statement(window: _Window, person_kind: str | None, facility_id
 
 
 def _appointments_statement(window: _Window, person_kind: str | None, facility_id: str | None):
-    newer = aliased(Appointment)
-    renewed = exists().where(
-        newer.person_id == Appointment.person_id,
-        newer.facility_id == Appointment.facility_id,
-        newer.id != Appointment.id,
-        newer.status == "active",
-        or_(newer.expires_on.is_(None), newer.expires_on > Appointment.expires_on),
-    )
     columns = _item_columns(
         "appointment",
         item_id=Appointment.id,
@@ -348,7 +500,6 @@ def _appointments_statement(window: _Window, person_kind: str | None, facility_i
             Appointment.status == "active",
             Person.active.is_(True),
             Facility.active.is_(True),
-            ~renewed,
         )
     )
     stmt = window.apply(stmt, Appointment.expires_on, Facility.timezone)
@@ -360,14 +511,6 @@ def _appointments_statement(window: _Window, person_kind: str | None, facility_i
 
 
 def _agreements_statement(window: _Window, person_kind: str | None, facility_id: str | None):
-    newer = aliased(SupervisionAgreement)
-    renewed = exists().where(
-        newer.physician_id == SupervisionAgreement.physician_id,
-        newer.facility_id == SupervisionAgreement.facility_id,
-        newer.id != SupervisionAgreement.id,
-        newer.active.is_(True),
-        or_(newer.effective_to.is_(None), newer.effective_to > SupervisionAgreement.effective_to),
-    )
     columns = _item_columns(
         "agreement",
         item_id=SupervisionAgreement.id,
@@ -384,7 +527,6 @@ def _agreements_statement(window: _Window, person_kind: str | None, facility_id:
             SupervisionAgreement.active.is_(True),
             Person.active.is_(True),
             Facility.active.is_(True),
-            ~renewed,
         )
     )
     stmt = window.apply(stmt, SupervisionAgreement.effective_to, Facility.timezone)

@@ -469,6 +469,19 @@ def credential_label(code: str, jurisdiction: str | None, credential_types: Mapp
     return f"{label} in {jurisdiction}" if jurisdiction else label
 
 
+def same_credential(
+    a: tuple[str, str | None],
+    b: tuple[str, str | None],
+    credential_types: Mapping,
+    license_type: str,
+) -> bool:
+    """Whether two records, each given as (type code, jurisdiction), are of one credential: the
+    same type and, for licenses, the same jurisdiction (the identity ``revocation_key`` reads)."""
+    return revocation_key(*a, credential_types, license_type) == revocation_key(
+        *b, credential_types, license_type
+    )
+
+
 def credential_issues(
     cred: CredentialFact,
     first: date,
@@ -588,6 +601,12 @@ def agreement_standing(agreement: AgreementFact, first: date, last: date | None 
     return _dated_standing(
         tuple(issues), "Supervision agreement", agreement.effective_from, agreement.effective_to
     )
+
+
+def agreement_covers(agreement: AgreementFact, technologist_id: str) -> bool:
+    """Whether an agreement covers a technologist: it lists them, or it lists nobody (SPEC,
+    requirement 6: "listed, or the list is empty"); its standing is ``agreement_standing``'s."""
+    return not agreement.technologist_ids or technologist_id in agreement.technologist_ids
 
 
 def _dated_standing(issues, what: str, starts_on: date, ends_on: date | None) -> Standing:
@@ -855,18 +874,18 @@ class _AgreementsForCase:
     def covering_technologist(self, person_id: str, physician: str | None) -> tuple[list, list]:
         """(the agreements covering the technologist, with that physician if given; those of
         them with no problem), best first. An agreement covers the technologists it lists, or
-        every technologist when it lists none (SPEC, requirement 6: "listed, or the list is
-        empty"; that they need an active appointment here is requirement 4's to say)."""
-        listed_in = tuple(a.id for a in self._listing if person_id in a.technologist_ids)
+        every technologist when it lists none (``agreement_covers``; that they need an active
+        appointment here is requirement 4's to say)."""
+        # technologists listed in the same agreements are covered alike: one answer for them
+        listed_in = tuple(a.id for a in self._listing if agreement_covers(a, person_id))
         key = (listed_in, physician)
         found = self._covering.get(key)
         if found is None:
-            listed = set(listed_in)
             found = self._covering[key] = self._with_satisfying(
                 [
                     a
                     for a in self.ranked
-                    if (not a.technologist_ids or a.id in listed)
+                    if agreement_covers(a, person_id)
                     and (physician is None or a.physician_id == physician)
                 ]
             )

@@ -352,3 +352,111 @@ def test_lapses_during_a_scheduler_outage_are_caught_up_once(app_context, run, f
     mine = alerts(recipient="tess@example.org")
     assert [(a.item_id, a.threshold_days) for a in mine] == [(during.id, 7), (during.id, -1)]
     assert mine[1].event == "credential.expired"
+
+
+def held_back_renewal():
+    """Tess's CNIM lapses in 20 days; her later CNIM was verified on 1 March, before the
+    revocation of 1 June of another CNIM of hers, so the rules do not count it."""
+    spine = f.facility("Spine Center")
+    tech = f.person("technologist", "Tess", "Nguyen")
+    doc = f.person("physician", "Omar", "Haddad")
+    f.appointment(tech, spine)
+    f.agreement(spine, doc, technologists=[tech])
+    lapsing = f.credential(tech, "CNIM", expires_on=TODAY + timedelta(days=20))
+    f.change(lapsing, verified_on=date(2026, 7, 1))
+    later = f.credential(tech, "CNIM", expires_on=date(2031, 12, 31), verified_on=date(2026, 3, 1))
+    f.credential(
+        tech,
+        "CNIM",
+        expires_on=date(2030, 12, 31),
+        status="revoked",
+        revoked_on=date(2026, 6, 1),
+        verified_on=date(2025, 1, 1),
+    )
+    return lapsing, later
+
+
+def test_a_lapsing_cnim_whose_renewal_is_held_back_is_alerted_and_mailed(
+    app_context, run, smtp_server, frozen
+):
+    lapsing, _ = held_back_renewal()
+    assert run("scan")["alerts queued"] == 3
+    assert {(a.item_id, a.recipient, a.threshold_days) for a in alerts()} == {
+        (lapsing.id, "tess.nguyen@example.org", 30),
+        (lapsing.id, "omar.haddad@example.org", 30),
+        (lapsing.id, COORDINATOR, 30),
+    }
+    assert run("deliver") == {"sent": 3}
+    assert smtp_server.subjects("tess.nguyen@example.org") == [
+        "Your CNIM expires in 20 days (17 Dec 2026)"
+    ]
+    assert smtp_server.subjects("omar.haddad@example.org") == [
+        "Tess Nguyen: CNIM expires in 20 days (17 Dec 2026)"
+    ]
+
+
+def test_a_queued_alert_is_withdrawn_once_the_renewal_counts(app_context, run, smtp_server, frozen):
+    lapsing, later = held_back_renewal()
+    run("scan")
+    f.change(later, verified_on=date(2026, 6, 2))  # verified again after the revocation
+    assert run("deliver") == {"withdrawn": 3}
+    assert smtp_server.received == []
+    frozen.advance(days=30)
+    assert run("scan")["alerts queued"] == 0  # not after the lapse either: it was renewed
+
+
+def test_the_scan_reads_in_a_fixed_number_of_statements(app_context, run, frozen):
+    from sqlalchemy import event
+
+    spine = f.facility("Spine Center")
+    doc = f.person("physician", "Omar", "Haddad")
+    f.agreement(spine, doc, technologists=[])
+
+    def technologists(n: int, first: int) -> None:
+        for i in range(first, first + n):
+            tech = f.person("technologist", f"T{i}", "Tech")
+            f.appointment(tech, spine)
+            f.agreement(spine, f.person("physician", f"P{i}", "Doc"), technologists=[tech])
+            f.credential(tech, "CNIM", expires_on=TODAY + timedelta(days=20))
+
+    def selects_in_a_scan() -> int:
+        seen = []
+
+        def watch(conn, cursor, statement, parameters, context, executemany):
+            if statement.lstrip().upper().startswith("SELECT"):
+                seen.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", watch)
+        try:
+            queued = run("scan")["alerts queued"]
+        finally:
+            event.remove(db.engine, "before_cursor_execute", watch)
+        assert queued > 0
+        return len(seen)
+
+    technologists(2, 0)
+    few = selects_in_a_scan()
+    technologists(12, 2)
+    assert selects_in_a_scan() == few
+    # each technologist heard about by the physician of every agreement covering them there
+    omar = {a.item_id for a in alerts(recipient="omar.haddad@example.org")}
+    assert len(omar) == 14
+    assert len(alerts(recipient="p7.doc@example.org")) == 1
+
+
+def test_physicians_hear_only_where_the_technologists_appointment_is_in_force(
+    app_context, run, frozen
+):
+    spine = f.facility("Spine Center")
+    river = f.facility("River Market Hospital")
+    tech = f.person("technologist", "Tess", "Nguyen")
+    f.appointment(tech, spine)
+    f.appointment(tech, river, expires_on=TODAY - timedelta(days=5))  # lapsed, still "active"
+    f.agreement(spine, f.person("physician", "Amy", "Adams"), technologists=[tech])
+    f.agreement(river, f.person("physician", "Ben", "Brown"), technologists=[tech])
+    f.agreement(spine, f.person("physician", "Cy", "Cole"), effective_to=TODAY - timedelta(days=1))
+    f.credential(tech, "CNIM", expires_on=TODAY + timedelta(days=30))
+    run("scan")
+    assert sorted(a.recipient for a in alerts(channel="email", item_type="credential")) == sorted(
+        [COORDINATOR, "tess.nguyen@example.org", "amy.adams@example.org"]
+    )
