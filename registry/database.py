@@ -1,11 +1,7 @@
 """SQLAlchemy engine, session and declarative base shared by every domain package."""
 
-import contextlib
-import fcntl
 import logging
 import os
-import threading
-import time
 import uuid
 from datetime import UTC, datetime
 
@@ -16,14 +12,10 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
-    bindparam,
     create_engine,
     event,
-    inspect,
-    text,
 )
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, scoped_session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -95,8 +87,9 @@ class VersionedMixin:
 def begin_write(session) -> None:
     """Start the session's transaction as a writer; call it first in the transaction.
 
-    On SQLite that is a BEGIN IMMEDIATE (after the writer queue), which holds the write lock
-    from the first statement; elsewhere nothing (the database's row locks do the work).
+    On SQLite that is a BEGIN IMMEDIATE, which holds the write lock from the first statement
+    (waiting for it up to the busy timeout); elsewhere nothing (the database's row locks do
+    the work).
     """
     if session.get_bind().dialect.name == "sqlite":
         session.connection(execution_options={"sqlite_immediate": True})
@@ -105,211 +98,22 @@ def begin_write(session) -> None:
 def switch_to_writing(session) -> None:
     """End a transaction's read-only work and go on as a writer (it must not have written).
 
-    On SQLite: commit the reads and BEGIN IMMEDIATE (after the writer queue) on the same
-    connection, inside the session's transaction, whose own COMMIT at the end commits the
-    write; so a write never fails for a read snapshot gone stale. Elsewhere nothing.
+    On SQLite: commit the reads and BEGIN IMMEDIATE on the same connection, inside the
+    session's transaction, whose own COMMIT at the end commits the write; so a write never
+    fails for a read snapshot gone stale. Elsewhere nothing.
     """
     connection = session.connection()
     if connection.dialect.name != "sqlite":
         return
-    record = connection.connection.info
-    if record.get("writer_queue_fd") is not None:
+    if connection.info.get(_SQLITE_WRITING):
         return  # this transaction began IMMEDIATE: it holds the write lock already
-    # end the snapshot before queueing: an open read would hold back the WAL checkpoint
     connection.exec_driver_sql("COMMIT")
-    queue = record.get("writer_queue")
-    if queue is not None:
-        queue.join(record)  # left when the connection goes back to the pool
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    connection.exec_driver_sql("BEGIN IMMEDIATE")  # waits for the lock up to the busy timeout
+    connection.info[_SQLITE_WRITING] = True
 
 
-class PreparedQuery:
-    """A hot-path statement: SQL written once, compiled once per dialect, run on the session's
-    own DBAPI cursor (inside its transaction), with bind and result types from model columns.
-
-    SQLAlchemy's per-execution work (statement cache keys, result objects) costs ~0.3 ms a
-    statement; the cursor ~0.03 ms. A qualification check's reads (one statement) and its
-    stored answer (one insert) use this; everything else uses the ORM. Errors are translated as
-    SQLAlchemy's own (``OperationalError`` -> 503, a lost connection invalidated) and
-    ``before_cursor_execute`` listeners still see each statement (they observe it: a
-    ``retval=True`` rewrite is ignored, ``context`` is None and ``after_cursor_execute`` is not
-    called).
-    """
-
-    def __init__(self, sql: str, *, columns=(), binds=()):
-        self.columns = tuple(columns)
-        # decided here: asking a cursor for its description costs psycopg a Column per column
-        self.returns_rows = sql.lstrip().upper().startswith(("SELECT", "WITH"))
-        clause = text(sql).bindparams(*binds)
-        self.clause = clause.columns(*self.columns) if self.columns else clause
-        self._by_dialect: dict[tuple[str, str], tuple] = {}
-
-    @classmethod
-    def insert_into(cls, table, *, returning: str = "") -> "PreparedQuery":
-        """A plain INSERT of one row into ``table``: every column, bound by its name and typed
-        by it (run it with a value for each column); ``returning``: SQL of a RETURNING list,
-        evaluated for the row (its value is not read)."""
-        for name in (table.name, *(column.name for column in table.c)):
-            if not name.isidentifier():
-                raise ValueError(f"insert_into writes plain names only, not {name!r}")
-        names = ", ".join(f'"{column.name}"' for column in table.c)  # quoted: "case", "before"
-        values = ", ".join(f":{column.name}" for column in table.c)
-        tail = f" RETURNING {returning}" if returning else ""
-        return cls(
-            f'INSERT INTO "{table.name}" ({names}) VALUES ({values}){tail}',
-            binds=[bindparam(column.name, type_=column.type) for column in table.c],
-        )
-
-    def compiled_for(self, dialect) -> tuple:
-        """(sql, bind names in order or None, bind processors, result readers) for a dialect."""
-        key = (dialect.name, dialect.driver)
-        prepared = self._by_dialect.get(key)
-        if prepared is None:
-            prepared = self._by_dialect[key] = self._prepare(dialect)
-        return prepared
-
-    def _prepare(self, dialect) -> tuple:
-        compiled = self.clause.compile(dialect=dialect)
-        binders = {}
-        for name, bind in compiled.binds.items():
-            process = bind.type.dialect_impl(dialect).bind_processor(dialect)
-            if process is not None:
-                binders[name] = process
-        readers = [
-            (index, process)
-            for index, column in enumerate(self.columns)
-            if (process := column.type.dialect_impl(dialect).result_processor(dialect, None))
-        ]
-        return (compiled.string, compiled.positiontup, binders, readers)
-
-    def rows(self, connection, **params) -> list[tuple]:
-        """Run the statement on a session's connection (``session.connection()``, inside its
-        transaction); the rows, typed (none for a write)."""
-        dialect = connection.dialect
-        raw = connection.connection
-        sql, positions, binders, readers = self.compiled_for(dialect)
-        values = dict(params)
-        for name, process in binders.items():
-            if name in values:
-                values[name] = process(values[name])
-        args = tuple(values[name] for name in positions) if positions is not None else values
-        cursor = None
-        try:
-            cursor = raw.cursor()  # a connection the driver knows is dead fails here already
-            for listener in connection.dispatch.before_cursor_execute:
-                listener(connection, cursor, sql, args, None, False)
-            cursor.execute(sql, args)
-            rows = cursor.fetchall() if self.returns_rows else []
-        except dialect.loaded_dbapi.Error as exc:
-            lost = dialect.is_disconnect(exc, raw.dbapi_connection, cursor)
-            if lost:
-                connection.invalidate(exc)
-            raise DBAPIError.instance(
-                sql,
-                args,
-                exc,
-                dialect.loaded_dbapi.Error,
-                connection_invalidated=lost,
-                dialect=dialect,
-            ) from exc
-        finally:
-            if cursor is not None:
-                with contextlib.suppress(dialect.loaded_dbapi.Error):
-                    cursor.close()
-        return _typed(rows, readers)
-
-
-def column_values(record) -> dict:
-    """A model instance's value for each column of its table, by column name (what
-    ``PreparedQuery.insert_into`` binds). Every column must have been given a value: defaults
-    apply only when the ORM writes the row."""
-    mapper = record.__mapper__
-    given = inspect(record).dict
-    values = {}
-    for column in record.__table__.c:
-        key = mapper.get_property_by_column(column).key
-        if key not in given:
-            raise ValueError(f"{type(record).__name__}.{key} has no value to insert")
-        values[column.name] = given[key]
-    return values
-
-
-def _typed(rows: list, readers) -> list:
-    """The rows with each column's result processor applied (a NULL stays None)."""
-    if not readers or not rows:
-        return rows
-    converted = []
-    for row in rows:
-        row = list(row)
-        for index, process in readers:
-            if row[index] is not None:
-                row[index] = process(row[index])
-        converted.append(row)
-    return converted
-
-
-class _WriterQueue:
-    """Writers to one SQLite file wait their turn on an OS file lock beside it.
-
-    SQLite's own busy handler polls with growing sleeps (1, 2, 5, 10, 15, 20, 25 ms ...), so a
-    writer that finds the write lock taken often sleeps long after it was freed; this queue
-    polls the file lock at most half a millisecond apart. SQLite's lock still decides who
-    writes: the queue only orders those who use BEGIN IMMEDIATE. After ``patience`` seconds a
-    writer stops queueing and leaves the rest to SQLite's busy timeout (then a 503), so a stuck
-    writer cannot hang the others forever. A thread never queues behind itself, and a lock file
-    the process may not open (another user's) means no queue, not an error.
-    """
-
-    _by_path: dict[str, "_WriterQueue"] = {}
-    _lock = threading.Lock()
-
-    def __init__(self, path: str, patience: float = 5.0) -> None:
-        self.path = path
-        self.patience = patience
-        self.held_by_thread: dict[int, int] = {}  # thread id -> descriptor
-
-    @classmethod
-    def for_database(cls, database_path: str) -> "_WriterQueue":
-        """The one queue of a database file in this process (engines on one file share it)."""
-        path = os.path.abspath(database_path) + "-writers"
-        with cls._lock:
-            return cls._by_path.setdefault(path, cls(path))
-
-    def join(self, info: dict) -> None:
-        """Wait for the turn of the connection whose pool record ``info`` is; noted in it."""
-        me = threading.get_ident()
-        if info.get("writer_queue_fd") is not None or me in self.held_by_thread:
-            return
-        try:
-            fd = os.open(self.path, os.O_RDONLY | os.O_CREAT, 0o666)
-        except OSError as exc:
-            log.warning("SQLite writer queue unavailable (%s); relying on the busy timeout", exc)
-            return
-        deadline = time.monotonic() + self.patience
-        pause = 0.00005
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    os.close(fd)
-                    log.warning("waited %ss in the SQLite writer queue; going on", self.patience)
-                    return
-                time.sleep(pause)
-                pause = min(pause * 2, 0.0005)
-        info["writer_queue_fd"] = fd
-        info["writer_queue_thread"] = me
-        self.held_by_thread[me] = fd
-
-    def leave(self, info: dict) -> None:
-        """Give up the turn (if held) of the connection whose pool record ``info`` is."""
-        fd = info.pop("writer_queue_fd", None)
-        owner = info.pop("writer_queue_thread", None)
-        if fd is not None:
-            if self.held_by_thread.get(owner) == fd:
-                del self.held_by_thread[owner]
-            os.close(fd)  # closing the descriptor releases its lock
+# on a SQLite connection's info: whether its current transaction holds the write lock
+_SQLITE_WRITING = "sqlite_writing"
 
 
 class Database:
@@ -401,7 +205,6 @@ def make_engine(url: str, config: dict | None = None) -> Engine:
                 "(docs/operations.md, Durability)"
             )
         engine = create_engine(url, connect_args={"timeout": 30})
-        queue = _WriterQueue.for_database(path) if on_disk else None
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, record):
@@ -414,31 +217,13 @@ def make_engine(url: str, config: dict | None = None) -> Engine:
             cursor.execute(f"PRAGMA synchronous={synchronous}")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
-            if queue is not None:
-                record.info["writer_queue"] = queue  # for switch_to_writing
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn):
-            # a booking asks for IMMEDIATE so check-then-book holds the write lock from the start
-            immediate = conn.get_execution_options().get("sqlite_immediate")
-            if immediate and queue is not None:
-                queue.join(conn.connection.info)
+            # a write asks for IMMEDIATE so it holds the write lock from the start
+            immediate = bool(conn.get_execution_options().get("sqlite_immediate"))
             conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
-
-        if queue is not None:
-
-            @event.listens_for(engine, "checkin")
-            def _sqlite_checkin(_dbapi_conn, record):
-                # the session committed or rolled back and gave the connection back
-                queue.leave(record.info)
-
-            @event.listens_for(engine, "close")
-            def _sqlite_close(_dbapi_conn, record):
-                queue.leave(record.info)
-
-            @event.listens_for(engine, "detach")
-            def _sqlite_detach(_dbapi_conn, record):
-                queue.leave(record.info)
+            conn.info[_SQLITE_WRITING] = immediate
 
         return engine
     if url.startswith("postgresql://"):

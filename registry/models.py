@@ -9,7 +9,7 @@ from registry.credentials.models import Credential, CredentialType, Modality
 from registry.database import Base
 from registry.facilities.models import Appointment, Facility
 from registry.people.models import Person
-from registry.qualification.models import QualificationCheck, RulesContextStamp
+from registry.qualification.models import QualificationCheck
 from registry.scopes.models import Scope
 
 __all__ = [
@@ -27,7 +27,6 @@ __all__ = [
     "Modality",
     "Person",
     "QualificationCheck",
-    "RulesContextStamp",
     "Scope",
     "SupervisionAgreement",
     "User",

@@ -51,10 +51,38 @@ class QualificationCheckRequestSchema(BaseSchema):
     case = fields.Nested(CaseSchema, required=True)
 
 
+# a search's unqualified list pages like every list (flask-smorest's defaults)
+SEARCH_PAGE_SIZE = 10
+SEARCH_MAX_PAGE_SIZE = 100
+
+
 class QualificationSearchRequestSchema(BaseSchema):
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
     case = fields.Nested(CaseSchema, required=True)
     include_unqualified = fields.Boolean(load_default=False)
+    page = fields.Integer(
+        strict=True,
+        validate=validate.Range(min=1),
+        metadata={
+            "description": "With include_unqualified: answer that page of the unqualified, in "
+            "name order, with the X-Pagination header (qualified stays whole). A page past "
+            "the last is an empty list. Without page the answer is whole."
+        },
+    )
+    page_size = fields.Integer(
+        strict=True,
+        validate=validate.Range(min=1, max=SEARCH_MAX_PAGE_SIZE),
+        metadata={
+            "description": f"With page: the unqualified per page (default {SEARCH_PAGE_SIZE})"
+        },
+    )
+
+    @validates_schema
+    def _paging(self, data, **_kwargs):
+        if "page_size" in data and "page" not in data:
+            raise ValidationError({"page_size": ["Only with page."]})
+        if "page" in data and not data.get("include_unqualified"):
+            raise ValidationError({"page": ["Only with include_unqualified: qualified is whole."]})
 
 
 class ReasonSchema(BaseSchema):

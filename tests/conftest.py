@@ -80,9 +80,7 @@ def empty_database() -> None:
     """Delete every row, children first, then put back the catalogue the migrations seeded."""
     session = db.session
     for table in reversed(Base.metadata.sorted_tables):
-        # the stamp is the database's own (its triggers replace it): a row, never emptied
-        if table.name != "rules_context_stamp":
-            session.execute(table.delete())
+        session.execute(table.delete())
     for table, rows in _MIGRATED_CATALOGUE.items():
         session.execute(table.insert(), rows)
     # the migration seeds the catalogue without audit events; keep each test's trail to itself

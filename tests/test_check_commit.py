@@ -3,6 +3,7 @@
 import pytest
 from sqlalchemy import text
 
+from registry.assignments import service as assignments
 from registry.config import SettingError, from_environment
 from registry.database import db
 from registry.qualification import service
@@ -50,7 +51,7 @@ def test_on_postgresql_only_a_plain_checks_commit_stops_waiting(app, monkeypatch
         """What synchronous_commit the check's (or booking's) transaction commits with."""
         monkeypatch.setitem(app.config, "CHECK_COMMIT", mode)
         with app.test_request_context("/api/v1/qualification-checks", method="POST"):
-            answer = service.check if purpose == "check" else service.book
+            answer = service.check if purpose == "check" else assignments.book
             answer(
                 session=db.session,
                 person_id=tech_id,

@@ -74,7 +74,9 @@ def test_a_read_request_between_checks_keeps_the_checks_prepared_statement(app, 
         prepared = (
             db.session.execute(text("SELECT statement FROM pg_prepared_statements")).scalars().all()
         )
-    assert any(statement.startswith("SELECT 'modality'") for statement in prepared), prepared
+    # the check's read of the person and their credentials is still prepared on the connection
+    reads_person = "SELECT people.id AS person_id"
+    assert any(statement.startswith(reads_person) for statement in prepared), prepared
 
 
 def test_a_failing_read_request_still_answers_and_leaves_the_connection_usable(app, client, auth):

@@ -1,13 +1,65 @@
-"""Assignments: listing and cancelling bookings (booking itself is qualification.service.book)."""
+"""Assignments: booking a qualified person on a case, listing and cancelling bookings."""
+
+from datetime import UTC
 
 from sqlalchemy import select
 
 from registry import clock
 from registry.assignments.models import Assignment
+from registry.database import new_id, switch_to_writing
 from registry.errors import Conflict, NotFound
-from registry.ids import find
+from registry.ids import find, is_valid_id
+from registry.people.models import Person
+from registry.qualification import service as qualification
 from registry.qualification.models import QualificationCheck
 from registry.qualification.service import decision_of
+
+
+def book(
+    *, session, person_id: str, role: str, case: dict, asked_by: str, policy=None
+) -> tuple[Assignment | None, QualificationCheck]:
+    """Check and book in one transaction; the booking exists only if the person qualified.
+
+    Bookings for one person are decided one after the other, and each sees the one before, so
+    racing requests never both take the last slot: on PostgreSQL the person's row is locked
+    (``FOR UPDATE``) before anything is read; on SQLite the transaction holds the database's
+    write lock from its BEGIN IMMEDIATE.
+    """
+    switch_to_writing(session)
+    if session.get_bind().dialect.name != "sqlite" and is_valid_id(person_id):
+        session.execute(select(Person.id).where(Person.id == person_id).with_for_update())
+    stored = qualification.check_for_booking(
+        session=session,
+        person_id=person_id,
+        role=role,
+        case=case,
+        asked_by=asked_by,
+        policy=policy,
+    )
+    if not stored.qualified:
+        return None, stored
+    booked_at = clock.now()
+    assignment = Assignment(
+        id=new_id(),
+        person_id=person_id,
+        role=role,
+        facility_id=case["facility_id"],
+        # as stored (an instant in UTC), so the audit event shows what reads back
+        starts_at=case["starts_at"].astimezone(UTC),
+        ends_at=case["ends_at"].astimezone(UTC),
+        remote=case.get("remote", False),
+        payer=case.get("payer", "commercial"),
+        case_ref=case.get("case_ref"),
+        case=stored.case,
+        status="booked",
+        check_id=stored.id,
+        booked_by=asked_by,
+        created_at=booked_at,
+        updated_at=booked_at,
+    )
+    session.add(assignment)
+    session.flush()  # the audit hook writes its create event in this flush
+    return assignment, stored
 
 
 def get(*, session, assignment_id: str) -> Assignment:

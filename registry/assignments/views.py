@@ -45,7 +45,7 @@ class Assignments(MethodView):
     )
     def post(self, data):
         """Book a person on a case if, and only if, they are qualified (atomic)."""
-        assignment, stored = qualification.book(
+        assignment, stored = service.book(
             session=db.session,
             person_id=data["person_id"],
             role=data["role"],

@@ -1,8 +1,8 @@
 """One SQLAlchemy session hook writes an audit event for every insert and update.
 
-Code that writes with plain SQL instead of the ORM (a booking, the jobs' outbox) records its
-events through the same functions here, in the same transaction: ``record_created`` for one
-model instance, ``record_inserted`` for a batch of rows, ``record_updated`` for one row.
+The registry writes through the session. The jobs' outbox, which writes batches with plain
+SQL, records its events through the same functions here, in the same transaction:
+``record_inserted`` for a batch of rows, ``record_updated`` for one row.
 """
 
 from datetime import date, datetime
@@ -14,7 +14,7 @@ from sqlalchemy.orm.base import NO_VALUE
 from registry import clock
 from registry.audit.context import current_actor, current_request_id
 from registry.audit.models import AuditEvent
-from registry.database import PreparedQuery, new_id
+from registry.database import new_id
 
 # Tables that are records of their own (a stored check says who asked) or the scheduler's
 # bookkeeping (when each job last completed), not changes to the registry.
@@ -157,17 +157,10 @@ def _after_flush(session: Session, _flush_context) -> None:
     connection = session.connection()
     for action, obj, before, after in pending:
         if action == "create":
-            record_created(connection, obj)
-        else:
-            event = _event(action, obj.__table__, _entity_id(obj), before, after)
-            _STORE_EVENT.rows(connection, **event)
-
-
-def record_created(connection, obj) -> None:
-    """The create event of a row just inserted (by the ORM's flush, or by a plain insert: then
-    ``obj`` holds every value it got)."""
-    event = _event("create", obj.__table__, _entity_id(obj), None, snapshot(obj))
-    _STORE_EVENT.rows(connection, **event)
+            before, after = None, snapshot(obj)
+        connection.execute(
+            _INSERT_EVENTS, _event(action, obj.__table__, _entity_id(obj), before, after)
+        )
 
 
 def record_inserted(connection, table, rows: list[dict]) -> None:
@@ -186,7 +179,9 @@ def record_updated(connection, table, *, before: dict, after: dict) -> None:
     and after (at least the audited ones); nothing when no audited value changed."""
     old, new = row_snapshot(table, before), row_snapshot(table, after)
     if old != new:
-        _STORE_EVENT.rows(connection, **_event("update", table, _row_id(table, before), old, new))
+        connection.execute(
+            _INSERT_EVENTS, _event("update", table, _row_id(table, before), old, new)
+        )
 
 
 def recorded_columns(table) -> list:
@@ -216,7 +211,6 @@ def _row_id(table, values: dict) -> str:
     return ":".join(str(values[column.name]) for column in table.primary_key.columns)
 
 
-_STORE_EVENT = PreparedQuery.insert_into(AuditEvent.__table__)
 _INSERT_EVENTS = AuditEvent.__table__.insert()
 
 

@@ -1,5 +1,7 @@
 """REST endpoints: qualification checks and searches."""
 
+import json
+
 from flask import jsonify
 from flask.views import MethodView
 
@@ -8,6 +10,7 @@ from registry.audit.context import current_actor
 from registry.database import db
 from registry.qualification import service
 from schemas.qualification import (
+    SEARCH_PAGE_SIZE,
     DecisionSchema,
     QualificationCheckRequestSchema,
     QualificationSearchRequestSchema,
@@ -64,17 +67,37 @@ class QualificationSearches(MethodView):
     @requires_scope("check")
     @takes_write_lock_late
     @blp.arguments(QualificationSearchRequestSchema())
-    @blp.response(200, SearchResultSchema)
+    @blp.response(
+        200,
+        SearchResultSchema,
+        headers={
+            "X-Pagination": {
+                "description": "With page only: the unqualified list's pages (JSON: total, "
+                "total_pages, first_page, last_page, page, previous_page, next_page)",
+                "schema": {"type": "string"},
+            }
+        },
+    )
     def post(self, data):
-        """Who is qualified for this case? With include_unqualified, the others and why not."""
+        """Who is qualified for this case? With include_unqualified, the others and why not
+        (all of them, or with page one page of them in name order)."""
+        page = data.get("page")
+        page_size = data.get("page_size", SEARCH_PAGE_SIZE)
         found = service.search(
             session=db.session,
             role=data["role"],
             case=data["case"],
             include_unqualified=data["include_unqualified"],
+            page=page,
+            page_size=page_size,
         )
         # nothing was written; ending the read with COMMIT rather than the session's rollback
         # keeps the statements psycopg prepared on this connection (see registry.database)
         db.session.commit()
+        headers = {}
+        if page is not None:
+            total = found.pop("unqualified_total")
+            metadata = blp._make_pagination_metadata(page, page_size, total)
+            headers["X-Pagination"] = json.dumps(metadata)
         # already plain JSON data: skip re-serialising thousands of reasons through marshmallow
-        return jsonify(found)
+        return jsonify(found), 200, headers
