@@ -68,8 +68,28 @@ def test_search_query_count_does_not_grow_with_candidates(app_context):
     with counting_queries() as paged:
         result = _search(where, page=2, page_size=10)
     assert len(result["qualified"]) == 26 and len(result["unqualified"]) == 10
-    # the appointed in full, everyone's ids in name order, then the page's others in full
-    assert len(_reads(paged)) == CHECK_READS + 1 + CHECK_READS, paged
+    # the appointed's ids, them in full, everyone's ids in name order, the page's others in full
+    assert len(_reads(paged)) == 1 + CHECK_READS + 1 + CHECK_READS, paged
+
+
+def test_a_qualified_only_search_reads_the_candidates_facts_by_id(app_context):
+    # choosing the candidates once keeps each fact statement from scanning every person of
+    # the kind: its cost grows with the candidates, not with the registry
+    where, doc, tech = f.network()
+    with counting_queries() as statements:
+        service.search(
+            session=db.session,
+            role="technologist",
+            case=CaseSchema().load(case(where)),
+            include_unqualified=False,
+        )
+    reads = _reads(statements)
+    assert len(reads) == 1 + CHECK_READS
+    facts_reads = [
+        s for s in reads if s.startswith(("SELECT appointments.", "SELECT scopes.", "SELECT assig"))
+    ]
+    assert len(facts_reads) == 3, reads
+    assert all("FROM people" not in s for s in facts_reads), facts_reads
 
 
 def test_single_check_uses_a_fixed_small_number_of_queries(app_context):

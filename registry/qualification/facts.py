@@ -352,6 +352,11 @@ def _facility_and_agreements(connection, facility_id):
 def _person_facts(connection, people: People, params: dict) -> dict[str, engine.PersonFacts]:
     """PersonFacts keyed by id, in name order: one statement for the people and their
     credentials, one per other kind of fact about them."""
+    if people.shape == "appointed":
+        # the candidates once, from the facility's appointments: each fact statement then reads
+        # by id and grows with the candidates, not with every person of the kind
+        people = People.these(connection.scalars(_PEOPLE_IN_NAME_ORDER["appointed"], params))
+        params = {**params, **people.params()}
     statements = _STATEMENTS[people.shape]
     facility_id = params["facility"]
     people_rows, credentials, revocations = {}, defaultdict(list), defaultdict(list)
