@@ -1,9 +1,11 @@
 """The qualification rules engine: pure functions from facts to a decision.
 
-Nothing here touches the database, the clock, Flask or any I/O. The loader builds ``Facts`` for
-one person, the caller supplies the ``Case``, the ``Policy`` and the role, and ``evaluate``
-answers with a ``Decision``: every failed requirement as a ``Reason``, warnings for what lapses
-soon after the case, and the evidence that satisfied each requirement.
+Nothing here touches the database, the clock, Flask or any I/O. The facts repository
+(facts.py) builds ``Facts`` for one person, the caller supplies the ``Case``, the ``Policy`` and
+the role, and ``evaluate`` answers with a ``Decision``: every failed requirement as a
+``Reason``, warnings for what lapses soon after the case, and the evidence that satisfied each
+requirement. A record's standing on a date (``credential_standing`` and its kin) is the same
+reading, for the pages, the expirations and the jobs.
 
 The answer never depends on the order of the facts in their tuples: every choice among
 candidates uses a total sort key that ends with the fact's id.
