@@ -1,17 +1,14 @@
 """A person's credentialing file: everything the person's page shows, in a few queries."""
 
-from sqlalchemy import select
-
 from registry import clock
 from registry.admin.standing import credential_standings
 from registry.agreements import service as agreements
 from registry.assignments import service as assignments
-from registry.assignments.models import Assignment
 from registry.credentials import service as credentials
 from registry.facilities import service as facilities
 from registry.people import service as people
 from registry.people.models import Person
-from registry.qualification.models import QualificationCheck
+from registry.qualification import service as qualification
 from registry.scopes import service as scopes
 
 RECENT_CHECKS = 10
@@ -32,24 +29,11 @@ def person_file(session, person: Person) -> dict:
     # every assignment not yet over, soonest first; of those over, the most recent
     now = clock.now()
     upcoming = list(session.scalars(assignments.list_statement(person_id=person.id, from_=now)))
-    earlier = list(
-        session.scalars(
-            assignments.list_statement(person_id=person.id)
-            .where(Assignment.ends_at <= now)
-            .order_by(None)
-            .order_by(Assignment.starts_at.desc(), Assignment.id)
-            .limit(RECENT_ASSIGNMENTS)
-        )
+    earlier = assignments.latest_ended(
+        session=session, person_id=person.id, before=now, limit=RECENT_ASSIGNMENTS
     )
     bookings = upcoming + earlier
-    checks = list(
-        session.scalars(
-            select(QualificationCheck)
-            .where(QualificationCheck.person_id == person.id)
-            .order_by(QualificationCheck.checked_at.desc())
-            .limit(RECENT_CHECKS)
-        )
-    )
+    checks = qualification.recent_checks(session=session, person_id=person.id, limit=RECENT_CHECKS)
     facility_ids |= {s.facility_id for s in person_scopes if s.facility_id}
     facility_ids |= {a.facility_id for a in person_agreements}
     facility_ids |= {b.facility_id for b in bookings}

@@ -82,6 +82,17 @@ def cancel(*, session, assignment: Assignment, actor: str, reason: str | None = 
     return assignment
 
 
+def latest_ended(*, session, person_id: str, before, limit: int) -> list[Assignment]:
+    """A person's assignments that ended by ``before``, the most recent first."""
+    statement = (
+        select(Assignment)
+        .where(Assignment.person_id == person_id, Assignment.ends_at <= before)
+        .order_by(Assignment.starts_at.desc(), Assignment.id)
+        .limit(limit)
+    )
+    return list(session.scalars(statement))
+
+
 def list_statement(
     *, person_id=None, facility_id=None, case_ref=None, status=None, from_=None, to=None
 ):

@@ -7,7 +7,7 @@ import threading
 import time
 
 from flask import current_app
-from sqlalchemy import insert, text
+from sqlalchemy import insert, select, text
 
 from registry import clock
 from registry.audit.context import current_request_id
@@ -111,6 +111,17 @@ def _record(session, *, person_id, role, case_data, decision, asked_by, purpose)
     }
     session.connection().execute(_INSERT_CHECK, check)
     return QualificationCheck(**check)
+
+
+def recent_checks(*, session, person_id: str, limit: int) -> list[QualificationCheck]:
+    """A person's latest stored checks, the newest first."""
+    statement = (
+        select(QualificationCheck)
+        .where(QualificationCheck.person_id == person_id)
+        .order_by(QualificationCheck.checked_at.desc())
+        .limit(limit)
+    )
+    return list(session.scalars(statement))
 
 
 def decide(*, session, person_id: str, role: str, case_data: dict, policy) -> engine.Decision:
