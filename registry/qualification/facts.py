@@ -138,6 +138,7 @@ def _statements(shape: str) -> dict:
         "appointments": select(
             _appointments.id,
             _appointments.person_id,
+            _appointments.facility_id,
             _appointments.status,
             _appointments.starts_on,
             _appointments.expires_on,
@@ -358,7 +359,6 @@ def _person_facts(connection, people: People, params: dict) -> dict[str, engine.
         people = People.these(connection.scalars(_PEOPLE_IN_NAME_ORDER["appointed"], params))
         params = {**params, **people.params()}
     statements = _STATEMENTS[people.shape]
-    facility_id = params["facility"]
     people_rows, credentials, revocations = {}, defaultdict(list), defaultdict(list)
     codes = params["codes"]
     for row in connection.execute(statements["people"], params):
@@ -369,15 +369,7 @@ def _person_facts(connection, people: People, params: dict) -> dict[str, engine.
         revocations[row.person_id].extend(records.revocation_facts((row,)))
     appointments = defaultdict(list)
     for row in connection.execute(statements["appointments"], params):
-        appointments[row.person_id].append(
-            engine.AppointmentFact(
-                id=row.id,
-                facility_id=facility_id,
-                status=row.status,
-                starts_on=row.starts_on,
-                expires_on=row.expires_on,
-            )
-        )
+        appointments[row.person_id].append(records.appointment_fact(row))
     scopes = defaultdict(list)
     for row in connection.execute(statements["scopes"], params):
         scopes[row.person_id].append(
