@@ -4,11 +4,10 @@ whole search pauses the cycle collector while it builds and evaluates everyone's
 
 import gc
 import threading
-from contextlib import contextmanager
 
 import pytest
 from alembic import command
-from sqlalchemy import event, inspect, text
+from sqlalchemy import inspect, text
 
 from registry.database import db, make_engine
 from registry.errors import InvalidData
@@ -16,25 +15,12 @@ from registry.migrate import alembic_config, upgrade
 from registry.qualification import engine, service
 from schemas.qualification import CaseSchema
 from tests import factories as f
+from tests.statements import counting_queries
 from tests.test_qualification_api import case
 
 # the facility with its agreements, modalities, credential types, then the people with their
 # credentials, their appointments, scopes and bookings
 CHECK_READS = 7
-
-
-@contextmanager
-def counting_queries():
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
 
 
 def _reads(statements) -> list[str]:

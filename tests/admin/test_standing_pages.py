@@ -2,15 +2,14 @@
 green "Active" or "Verified" on a record that counts for nothing (issue 15)."""
 
 import re
-from contextlib import contextmanager
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import event
 
 from registry.credentials.models import Credential
 from registry.database import db
 from tests import factories
+from tests.statements import counting_queries
 
 TODAY = date(2026, 11, 27)  # the frozen clock's date in the organisation's zone
 
@@ -158,22 +157,8 @@ def test_the_people_list_says_where_each_person_can_work(ui, people):
         assert "tone-good" not in rows[name] and ">Active<" not in rows[name], name
 
 
-@contextmanager
-def _statements():
-    seen = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
-
-
 def test_the_people_list_asks_a_fixed_number_of_queries_however_many_people(app, ui, people):
-    with app.app_context(), _statements() as few:
+    with app.app_context(), counting_queries() as few:
         assert ui.get("/people").status_code == 200
     with app.app_context():
         where = db.session.get(factories.Facility, people["where"])
@@ -181,7 +166,7 @@ def test_the_people_list_asks_a_fixed_number_of_queries_however_many_people(app,
             tech = factories.qualified_technologist(where, f"Extra{n}", "Many")
             factories.credential(tech, "CNIM", status="revoked", revoked_on=date(2026, 6, 1))
         db.session.commit()
-    with app.app_context(), _statements() as many:
+    with app.app_context(), counting_queries() as many:
         html = ui.get("/people").get_data(as_text=True)
     assert html.count("cannot work: CNIM") >= 20
     assert len(many) == len(few), (len(few), len(many))
@@ -199,7 +184,7 @@ def test_the_dashboard_shows_the_standing_of_what_lapses(app, ui, people):
 
 
 def test_the_dashboard_asks_a_fixed_number_of_queries_however_many_items(app, ui, people):
-    with app.app_context(), _statements() as few:
+    with app.app_context(), counting_queries() as few:
         assert ui.get("/").status_code == 200
     with app.app_context():
         where = db.session.get(factories.Facility, people["where"])
@@ -208,7 +193,7 @@ def test_the_dashboard_asks_a_fixed_number_of_queries_however_many_items(app, ui
                 where, f"Soon{n}", "Lapsing", cnim_expires=TODAY + timedelta(days=n)
             )
         db.session.commit()
-    with app.app_context(), _statements() as many:
+    with app.app_context(), counting_queries() as many:
         html = ui.get("/").get_data(as_text=True)
     assert html.count("Soon") >= 15
     assert len(many) == len(few), (len(few), len(many))
