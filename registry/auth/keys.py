@@ -2,8 +2,9 @@
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from registry import clock
 from registry.auth.models import SCOPES, ApiKey
@@ -81,9 +82,24 @@ def list_statement(*, revoked: bool | None = None):
     return stmt.order_by(ApiKey.name)
 
 
-def authenticate(*, session, raw_key: str) -> ApiKey | None:
+@dataclass(frozen=True)
+class Caller:
+    """The active key a request came with: what authorisation and the audit trail need."""
+
+    id: str
+    name: str
+    scopes: tuple[str, ...]
+
+
+# every request runs it: a plain row, not an ORM object the session then tracks
+_ACTIVE_KEY = select(ApiKey.id, ApiKey.name, ApiKey.scopes).where(
+    ApiKey.key_hash == bindparam("key_hash"), ApiKey.revoked_at.is_(None)
+)
+
+
+def authenticate(*, session, raw_key: str) -> Caller | None:
     """The active key matching a raw key, or None."""
-    key = session.scalar(select(ApiKey).where(ApiKey.key_hash == hash_key(raw_key)))
-    if key is None or key.revoked_at is not None:
+    row = session.connection().execute(_ACTIVE_KEY, {"key_hash": hash_key(raw_key)}).first()
+    if row is None:
         return None
-    return key
+    return Caller(id=row.id, name=row.name, scopes=tuple(row.scopes))

@@ -47,7 +47,7 @@ class WhoAmI(MethodView):
     def get(self):
         """The name and scopes of the API key making the request (any active key may ask:
         a staffing system holding only the check scope can test its key too)."""
-        return {"name": g.api_key.name, "scopes": g.api_key.scopes}
+        return {"name": g.api_key.name, "scopes": list(g.api_key.scopes)}
 
 
 @keys_blp.route("")
