@@ -531,3 +531,60 @@ def test_identifier_systems_follow_the_configured_base_url(
     assert (
         fhir(client.get(f"/fhir/r4/Practitioner?identifier={old}", headers=read_key))["total"] == 0
     )
+
+
+def test_a_verification_held_back_by_a_revocation_requires_revalidation(
+    client, read_key, directory
+):
+    tech = directory["tech"]
+    # verified 2024-01-05, before the CLTM revocation of 2026-03-01: the engine holds it back
+    renewed = f.credential(tech, "CLTM", number="CLTM-2")
+    reverified = f.credential(
+        tech, "CLTM", number="CLTM-3", verified_on=date(2026, 4, 1), issued_on=date(2026, 4, 1)
+    )
+    db.session.commit()
+    results = by_id(
+        [
+            e["resource"]
+            for e in fhir(
+                client.get(f"/fhir/r4/VerificationResult?target={tech.id}", headers=read_key)
+            )["entry"]
+        ]
+    )
+    assert results[renewed.id]["status"] == "req-revalid"
+    assert results[reverified.id]["status"] == "validated"
+    assert results[directory["cltm"].id]["status"] == "validated"  # revoked, shown as such below
+    quals = by_id(
+        fhir(client.get(f"/fhir/r4/Practitioner/{tech.id}", headers=read_key))["qualification"]
+    )
+    assert extension(quals[renewed.id])["status"] == "inactive"
+    assert extension(quals[reverified.id])["status"] == "active"
+    assert extension(quals[directory["cltm"].id])["status"] == "inactive"
+
+
+@pytest.mark.parametrize(
+    "resource_type", ["Practitioner", "PractitionerRole", "VerificationResult"]
+)
+def test_a_page_costs_the_same_statements_however_many_people(
+    client, read_key, app_context, resource_type
+):
+    from tests.statements import counting_queries
+
+    where = f.facility()
+
+    def add_people(n):
+        for i in range(n):
+            tech = f.qualified_technologist(where, given=f"T{i}", family=f"Count{i}")
+            f.credential(tech, "R-EP-T", status="revoked", revoked_on=date(2026, 1, 1))
+        db.session.commit()
+
+    def statements_for_a_page():
+        with counting_queries() as statements:
+            bundle = fhir(client.get(f"/fhir/r4/{resource_type}?_count=200", headers=read_key))
+        assert bundle["total"] == len(bundle["entry"])
+        return len(statements)
+
+    add_people(2)
+    few = statements_for_a_page()
+    add_people(20)
+    assert statements_for_a_page() == few

@@ -151,34 +151,48 @@ def _facility_identifier(value, _modifier, context: Context):
     return or_(*alternatives) if alternatives else false()
 
 
-def _render_practitioners(session, people: list, context: Context) -> list:
-    ids = [p.id for p in people]
+def _credentials_on_file(session, person_ids) -> dict[str, list]:
+    """Each person's credentials that are not entered in error, in one query."""
     held = defaultdict(list)
+    if not person_ids:
+        return held
     stmt = (
         select(Credential)
         .where(
-            Credential.person_id.in_(ids),
+            Credential.person_id.in_(sorted(person_ids)),
             Credential.status.not_in(engine.IGNORED_CREDENTIAL_STATUSES),
         )
         .order_by(Credential.type, Credential.jurisdiction, Credential.issued_on, Credential.id)
     )
-    for credential in session.scalars(stmt) if ids else ():
+    for credential in session.scalars(stmt):
         held[credential.person_id].append(credential)
-    catalogue = {t.code: t for t in session.scalars(select(CredentialType))}
+    return held
+
+
+def _standings_today(session, held: dict, context: Context) -> dict[str, engine.Standing]:
+    """The engine's standing today of every credential in ``held``, by id (each person's
+    revocations weigh on their own other records)."""
     types = records.credential_types(session)
-    out = []
-    for person in people:
-        standings = records.credential_standings(
+    standings = {}
+    for credentials in held.values():
+        standings |= records.credential_standings(
             session=session,
-            credentials=held[person.id],
+            credentials=credentials,
             on=context.today,
             policy=context.policy,
             types=types,
         )
-        out.append(
-            mapping.practitioner(person, held[person.id], catalogue, standings, context.systems)
-        )
-    return out
+    return standings
+
+
+def _render_practitioners(session, people: list, context: Context) -> list:
+    held = _credentials_on_file(session, {p.id for p in people})
+    standings = _standings_today(session, held, context)
+    catalogue = {t.code: t for t in session.scalars(select(CredentialType))}
+    return [
+        mapping.practitioner(person, held[person.id], catalogue, standings, context.systems)
+        for person in people
+    ]
 
 
 def _render_roles(session, appointments: list, context: Context) -> list:
@@ -203,8 +217,10 @@ def _render_organizations(_session, facilities: list, context: Context) -> list:
     return [mapping.organization(f, context.systems) for f in facilities]
 
 
-def _render_verifications(_session, credentials: list, _context: Context) -> list:
-    return [mapping.verification_result(c) for c in credentials]
+def _render_verifications(session, credentials: list, context: Context) -> list:
+    held = _credentials_on_file(session, {c.person_id for c in credentials})
+    standings = _standings_today(session, held, context)
+    return [mapping.verification_result(c, standings[c.id]) for c in credentials]
 
 
 def _verified_credentials():

@@ -225,9 +225,17 @@ def organization(facility, systems: IdentifierSystems) -> Organization:
     )
 
 
-def verification_result(credential) -> VerificationResult:
-    """How one verified credential was verified: ``validated`` from a primary source or a
-    document, ``attested`` on someone's word."""
+def verification_status(method: str, standing: engine.Standing) -> str:
+    """``validated`` (primary source, document) or ``attested``; ``req-revalid`` while the
+    engine holds the verification back (made before a revocation of the same credential)."""
+    if standing.state == engine.HELD_BACK:
+        return "req-revalid"
+    return "attested" if method == "attestation" else "validated"
+
+
+def verification_result(credential, standing: engine.Standing) -> VerificationResult:
+    """How one verified credential was verified, and whether that verification still counts
+    (``standing`` is the engine's answer for today)."""
     method = credential.verification_method
     process = {"text": VERIFICATION_METHOD_TEXT.get(method, method)}
     if method == "primary_source":
@@ -238,7 +246,7 @@ def verification_result(credential) -> VerificationResult:
                 "id": credential.id,
                 "target": [{"reference": f"Practitioner/{credential.person_id}"}],
                 "targetLocation": [qualification_path(credential.id)],
-                "status": "attested" if method == "attestation" else "validated",
+                "status": verification_status(method, standing),
                 "statusDate": credential.verified_on.isoformat(),
                 "validationProcess": [process],
                 "primarySource": [{"who": {"display": credential.verification_source}}]
