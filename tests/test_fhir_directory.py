@@ -409,6 +409,13 @@ def test_identifier_search(client, read_key, directory):
     assert ids("identifier=urn:oid:2.16.840.1.113883.4.6|1234567893") == []
     assert ids("identifier=|1234567893") == []
     assert ids(f"_id={tech.id}") == [tech.id]
+    # FHIR escapes a value's own commas and bars with a backslash
+    tech.external_id = "EMP,44|B"
+    db.session.commit()
+    system = "http://localhost/identifiers/person-external-id"
+    assert ids(f"identifier={system}|EMP%5C,44%5C|B") == [tech.id]
+    assert ids("identifier=EMP%5C,44%5C|B") == [tech.id]
+    assert ids(f"identifier={system}|EMP,44|B") == []
 
 
 def test_name_search(client, read_key, directory):
@@ -458,6 +465,9 @@ def test_paging_links_walk_every_match_once(client, read_key, app_context):
     assert parse_qs(urlsplit(first_self).query)["_offset"] == ["0"]
     only_total = fhir(client.get("/fhir/r4/Practitioner?name=paged&_count=0", headers=read_key))
     assert only_total["total"] == 7 and "entry" not in only_total
+    clamped = fhir(client.get("/fhir/r4/Practitioner?_count=100000", headers=read_key))
+    assert parse_qs(urlsplit(clamped["link"][0]["url"]).query)["_count"] == ["200"]
+    assert len(clamped["entry"]) == 8
     past_the_end = fhir(client.get("/fhir/r4/Practitioner?_offset=50", headers=read_key))
     assert past_the_end["total"] == 8 and "entry" not in past_the_end
     assert where.id  # the facility is unrelated to the search
@@ -491,6 +501,9 @@ def test_errors_are_operation_outcomes(client, read_key, directory):
     outcome(client.get("/fhir/r4/Practitioner?_format=xml", headers=read_key), 406, "not-supported")
     xml = {**read_key, "Accept": "application/fhir+xml"}
     outcome(client.get("/fhir/r4/Practitioner", headers=xml), 406, "not-supported")
+    head = client.head(f"/fhir/r4/Practitioner/{directory['tech'].id}", headers=read_key)
+    assert head.status_code == 200 and head.mimetype == "application/fhir+json"
+    assert head.get_data() == b""
     json_accept = {**read_key, "Accept": "application/fhir+json"}
     assert fhir(client.get("/fhir/r4/Practitioner?_format=json", headers=json_accept))["total"] == 2
     # nothing was changed by any of it

@@ -60,14 +60,38 @@ class ResourceType:
         return next((p for p in self.parameters if p.name == name), None)
 
 
+def _split_escaped(text: str, separator: str) -> list[str]:
+    """``text`` cut at each ``separator`` that no backslash escapes (FHIR escapes a value's
+    own commas and bars); the parts keep their escapes."""
+    parts, current, chars = [], [], iter(text)
+    for ch in chars:
+        if ch == "\\":
+            current += [ch, next(chars, "")]
+        elif ch == separator:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(ch)
+    parts.append("".join(current))
+    return parts
+
+
+def _unescape(text: str) -> str:
+    """A value with FHIR's backslash escapes resolved."""
+    out, chars = [], iter(text)
+    for ch in chars:
+        out.append(next(chars, "") if ch == "\\" else ch)
+    return "".join(out)
+
+
 def _values(value: str) -> list[str]:
-    """A parameter's comma-separated alternatives (FHIR's OR), blanks dropped."""
-    return [part.strip() for part in value.split(",") if part.strip()]
+    """A parameter's comma-separated alternatives (FHIR's OR), blanks dropped, escapes kept."""
+    return [part.strip() for part in _split_escaped(value, ",") if part.strip()]
 
 
 def _id_clause(column) -> Callable:
     def clause(value, _modifier, _context):
-        return column.in_(_values(value))
+        return column.in_([_unescape(v) for v in _values(value)])
 
     return clause
 
@@ -78,7 +102,7 @@ def _reference_clause(column, target_type: str) -> Callable:
 
     def clause(value, _modifier, _context):
         ids = []
-        for part in _values(value):
+        for part in map(_unescape, _values(value)):
             if "/" in part:
                 head, _, last = part.rstrip("/").rpartition("/")
                 if head.rpartition("/")[2] != target_type:
@@ -100,7 +124,7 @@ def _string_clause(*columns) -> Callable:
 
     def clause(value, modifier, _context):
         alternatives = []
-        for text in _values(value):
+        for text in map(_unescape, _values(value)):
             for column in columns:
                 if modifier == "exact":
                     alternatives.append(column == text)
@@ -115,11 +139,12 @@ def _string_clause(*columns) -> Callable:
 
 
 def _split_token(token: str) -> tuple[str | None, str]:
-    """``system|value`` as (system, value); a token without ``|`` has no system (None)."""
-    if "|" not in token:
-        return None, token
-    system, _, value = token.partition("|")
-    return system, value
+    """``system|value`` as (system, value); a token without an unescaped bar has no system
+    (None)."""
+    system, *rest = _split_escaped(token, "|")
+    if not rest:
+        return None, _unescape(system)
+    return _unescape(system), _unescape("|".join(rest))
 
 
 def _person_identifier(value, _modifier, context: Context):
