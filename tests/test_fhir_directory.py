@@ -601,3 +601,26 @@ def test_a_page_costs_the_same_statements_however_many_people(
     few = statements_for_a_page()
     add_people(20)
     assert statements_for_a_page() == few
+
+
+def test_blank_values_on_file_leave_elements_out(client, read_key, app_context):
+    # FHIR has no empty strings: a blank on file must not make the answer (or a page) fail
+    where = f.facility(name="Blank Street Clinic", external_id="")
+    tech = f.person("technologist", "", "Solo", email="", npi="", external_id="")
+    cnim = f.credential(tech, "CNIM", number="", issuer="", verification_source="")
+    f.appointment(tech, where)
+    db.session.commit()
+    body = fhir(client.get(f"/fhir/r4/Practitioner/{tech.id}", headers=read_key))
+    assert body["name"] == [{"use": "official", "text": "Solo", "family": "Solo"}]
+    assert "identifier" not in body and "telecom" not in body
+    (qualification,) = body["qualification"]
+    assert "identifier" not in qualification
+    # no issuer on the record: the catalogue's
+    assert qualification["issuer"] == {
+        "display": "ABRET Neurodiagnostic Credentialing and Accreditation"
+    }
+    result = fhir(client.get(f"/fhir/r4/VerificationResult/{cnim.id}", headers=read_key))
+    assert "primarySource" not in result
+    assert fhir(client.get("/fhir/r4/PractitionerRole", headers=read_key))["total"] == 1
+    org = fhir(client.get(f"/fhir/r4/Organization/{where.id}", headers=read_key))
+    assert "identifier" not in org

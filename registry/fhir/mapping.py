@@ -99,8 +99,29 @@ def _period(start, end) -> dict | None:
     return period or None
 
 
-def _drop_empty(data: dict) -> dict:
-    return {key: value for key, value in data.items() if value not in (None, [], {})}
+def validated(model, data: dict) -> dict:
+    """``data`` as resource ``model``'s JSON, once fhir.resources' R4B model has accepted it
+    (unknown elements, wrong types and bad codes raise). The answer is ``data`` itself: the
+    models' own serializer costs twice their validation (docs/performance.md)."""
+    resource = {"resourceType": model.get_resource_type(), **_pruned(data)}
+    model.model_validate(resource)
+    return resource
+
+
+def _pruned(value):
+    """``value`` without empty elements at any depth (None, "", [], {}): FHIR allows none,
+    and a blank name or number on file must not make a whole page fail."""
+    if isinstance(value, dict):
+        items = ((key, _pruned(item)) for key, item in value.items())
+        return {key: item for key, item in items if item not in (None, "", [], {})}
+    if isinstance(value, list):
+        items = (_pruned(item) for item in value)
+        return [item for item in items if item not in (None, "", [], {})]
+    return value
+
+
+def _full_name(person) -> str:
+    return " ".join(part for part in (person.given_name, person.family_name) if part)
 
 
 def qualification(credential, credential_type, standing: engine.Standing) -> dict:
@@ -123,21 +144,19 @@ def qualification(credential, credential_type, standing: engine.Standing) -> dic
             }
         )
     issuer = credential.issuer or (credential_type.issuer if credential_type else None)
-    return _drop_empty(
-        {
-            "id": credential.id,
-            "extension": [{"url": QUALIFICATION_EXTENSION, "extension": details}],
-            "identifier": [{"value": credential.number}] if credential.number else None,
-            "code": code,
-            "period": _period(credential.issued_on, credential.expires_on),
-            "issuer": {"display": issuer} if issuer else None,
-        }
-    )
+    return {
+        "id": credential.id,
+        "extension": [{"url": QUALIFICATION_EXTENSION, "extension": details}],
+        "identifier": [{"value": credential.number}] if credential.number else None,
+        "code": code,
+        "period": _period(credential.issued_on, credential.expires_on),
+        "issuer": {"display": issuer} if issuer else None,
+    }
 
 
 def practitioner(
     person, credentials, credential_types: dict, standings: dict, systems: IdentifierSystems
-) -> Practitioner:
+) -> dict:
     """A person as a Practitioner: identifiers, name, email and one qualification per
     credential on file (``credentials`` holds none entered in error)."""
     identifiers = []
@@ -145,83 +164,77 @@ def practitioner(
         identifiers.append({"use": "official", "system": NPI_SYSTEM, "value": person.npi})
     if person.external_id:
         identifiers.append({"system": systems.person_external_id, "value": person.external_id})
-    return Practitioner(
-        **_drop_empty(
-            {
-                "id": person.id,
-                "identifier": identifiers,
-                "active": person.active,
-                "name": [
-                    {
-                        "use": "official",
-                        "text": f"{person.given_name} {person.family_name}",
-                        "family": person.family_name,
-                        "given": [person.given_name],
-                    }
-                ],
-                "telecom": [{"system": "email", "value": person.email, "use": "work"}]
-                if person.email
-                else None,
-                "qualification": [
-                    qualification(c, credential_types.get(c.type), standings[c.id])
-                    for c in credentials
-                ],
-            }
-        )
+    return validated(
+        Practitioner,
+        {
+            "id": person.id,
+            "identifier": identifiers,
+            "active": person.active,
+            "name": [
+                {
+                    "use": "official",
+                    "text": _full_name(person),
+                    "family": person.family_name,
+                    "given": [person.given_name],
+                }
+            ],
+            "telecom": [{"system": "email", "value": person.email, "use": "work"}]
+            if person.email
+            else None,
+            "qualification": [
+                qualification(c, credential_types.get(c.type), standings[c.id]) for c in credentials
+            ],
+        },
     )
 
 
-def practitioner_role(appointment, person, facility, standing: engine.Standing) -> PractitionerRole:
+def practitioner_role(appointment, person, facility, standing: engine.Standing) -> dict:
     """One appointment (privileges at a facility) as a PractitionerRole; active while the
     engine says the appointment is in force today and the person and facility are active."""
     role = ROLE_BY_KIND[person.kind]
-    return PractitionerRole(
-        **_drop_empty(
-            {
-                "id": appointment.id,
-                "active": bool(standing.counts and person.active and facility.active),
-                "period": _period(appointment.starts_on, appointment.expires_on),
-                "practitioner": {
-                    "reference": f"Practitioner/{person.id}",
-                    "display": f"{person.given_name} {person.family_name}",
-                },
-                "organization": {
-                    "reference": f"Organization/{facility.id}",
-                    "display": facility.name,
-                },
-                "code": [
-                    {
-                        "coding": [_coding(PROVIDER_ROLE_SYSTEM, role.code, role.display)],
-                        "text": role.text,
-                    }
-                ],
-                "specialty": [
-                    {"coding": [_coding(NUCC_SYSTEM, *role.specialty)], "text": role.specialty[1]}
-                ],
-            }
-        )
+    return validated(
+        PractitionerRole,
+        {
+            "id": appointment.id,
+            "active": bool(standing.counts and person.active and facility.active),
+            "period": _period(appointment.starts_on, appointment.expires_on),
+            "practitioner": {
+                "reference": f"Practitioner/{person.id}",
+                "display": _full_name(person),
+            },
+            "organization": {
+                "reference": f"Organization/{facility.id}",
+                "display": facility.name,
+            },
+            "code": [
+                {
+                    "coding": [_coding(PROVIDER_ROLE_SYSTEM, role.code, role.display)],
+                    "text": role.text,
+                }
+            ],
+            "specialty": [
+                {"coding": [_coding(NUCC_SYSTEM, *role.specialty)], "text": role.specialty[1]}
+            ],
+        },
     )
 
 
-def organization(facility, systems: IdentifierSystems) -> Organization:
+def organization(facility, systems: IdentifierSystems) -> dict:
     """A facility as an Organization (a healthcare provider)."""
-    return Organization(
-        **_drop_empty(
-            {
-                "id": facility.id,
-                "identifier": [
-                    {"system": systems.facility_external_id, "value": facility.external_id}
-                ]
-                if facility.external_id
-                else None,
-                "active": facility.active,
-                "type": [
-                    {"coding": [_coding(ORGANIZATION_TYPE_SYSTEM, "prov", "Healthcare Provider")]}
-                ],
-                "name": facility.name,
-                "address": [{"state": facility.state, "country": "US"}],
-            }
-        )
+    return validated(
+        Organization,
+        {
+            "id": facility.id,
+            "identifier": [{"system": systems.facility_external_id, "value": facility.external_id}]
+            if facility.external_id
+            else None,
+            "active": facility.active,
+            "type": [
+                {"coding": [_coding(ORGANIZATION_TYPE_SYSTEM, "prov", "Healthcare Provider")]}
+            ],
+            "name": facility.name,
+            "address": [{"state": facility.state, "country": "US"}],
+        },
     )
 
 
@@ -233,25 +246,24 @@ def verification_status(method: str, standing: engine.Standing) -> str:
     return "attested" if method == "attestation" else "validated"
 
 
-def verification_result(credential, standing: engine.Standing) -> VerificationResult:
+def verification_result(credential, standing: engine.Standing) -> dict:
     """How one verified credential was verified, and whether that verification still counts
     (``standing`` is the engine's answer for today)."""
     method = credential.verification_method
     process = {"text": VERIFICATION_METHOD_TEXT.get(method, method)}
     if method == "primary_source":
         process["coding"] = [_coding(VALIDATION_PROCESS_SYSTEM, "primary", "Primary Source")]
-    return VerificationResult(
-        **_drop_empty(
-            {
-                "id": credential.id,
-                "target": [{"reference": f"Practitioner/{credential.person_id}"}],
-                "targetLocation": [qualification_path(credential.id)],
-                "status": verification_status(method, standing),
-                "statusDate": credential.verified_on.isoformat(),
-                "validationProcess": [process],
-                "primarySource": [{"who": {"display": credential.verification_source}}]
-                if credential.verification_source
-                else None,
-            }
-        )
+    return validated(
+        VerificationResult,
+        {
+            "id": credential.id,
+            "target": [{"reference": f"Practitioner/{credential.person_id}"}],
+            "targetLocation": [qualification_path(credential.id)],
+            "status": verification_status(method, standing),
+            "statusDate": credential.verified_on.isoformat(),
+            "validationProcess": [process],
+            "primarySource": [{"who": {"display": credential.verification_source}}]
+            if credential.verification_source
+            else None,
+        },
     )

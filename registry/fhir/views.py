@@ -4,6 +4,7 @@ Reads and searches need an API key with the ``read`` scope, as the REST API's re
 ``metadata`` (the CapabilityStatement) needs none. Every error is an OperationOutcome.
 """
 
+import json
 from urllib.parse import urlencode
 
 from fhir.resources.R4B.bundle import Bundle
@@ -17,6 +18,7 @@ from registry.audit.context import set_actor
 from registry.database import db
 from registry.fhir import mapping
 from registry.fhir.directory import RESOURCE_TYPES, Context, SearchError
+from registry.fhir.mapping import validated
 from registry.paging import fetch_page
 from registry.qualification.service import policy_from_config
 
@@ -42,16 +44,16 @@ class FhirError(Exception):
         self.headers = headers or {}
 
 
-def fhir_response(resource, status: int = 200, headers: dict | None = None) -> Response:
-    """A FHIR resource model as application/fhir+json."""
-    return Response(
-        resource.model_dump_json(), status=status, mimetype=FHIR_JSON, headers=headers or {}
-    )
+def fhir_response(resource: dict, status: int = 200, headers: dict | None = None) -> Response:
+    """A validated resource (``mapping.validated``) as application/fhir+json."""
+    body = json.dumps(resource, ensure_ascii=False, separators=(",", ":"))
+    return Response(body, status=status, mimetype=FHIR_JSON, headers=headers or {})
 
 
-def operation_outcome(code: str, diagnostics: str, severity: str = "error") -> OperationOutcome:
-    return OperationOutcome(
-        issue=[{"severity": severity, "code": code, "diagnostics": diagnostics}]
+def operation_outcome(code: str, diagnostics: str, severity: str = "error") -> dict:
+    return validated(
+        OperationOutcome,
+        {"issue": [{"severity": severity, "code": code, "diagnostics": diagnostics}]},
     )
 
 
@@ -137,7 +139,7 @@ def metadata():
     return fhir_response(capability_statement())
 
 
-def capability_statement() -> CapabilityStatement:
+def capability_statement() -> dict:
     """What this server serves, built from the same table the reads and searches use."""
     resources = [
         {
@@ -156,30 +158,33 @@ def capability_statement() -> CapabilityStatement:
         }
         for rt in RESOURCE_TYPES.values()
     ]
-    return CapabilityStatement(
-        status="active",
-        date=clock.now().isoformat(),
-        kind="instance",
-        software={"name": "IONM credential registry"},
-        implementation={
-            "description": "IONM credential registry: read-only FHIR directory",
-            "url": fhir_base(),
+    return validated(
+        CapabilityStatement,
+        {
+            "status": "active",
+            "date": clock.now().strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "kind": "instance",
+            "software": {"name": "IONM credential registry"},
+            "implementation": {
+                "description": "IONM credential registry: read-only FHIR directory",
+                "url": fhir_base(),
+            },
+            "fhirVersion": FHIR_VERSION,
+            "format": ["application/fhir+json", "json"],
+            "rest": [
+                {
+                    "mode": "server",
+                    "documentation": "Read-only. Searches page with _count (default "
+                    f"{DEFAULT_COUNT}, at most {MAX_COUNT}) and _offset; an unknown parameter is "
+                    "refused with an OperationOutcome.",
+                    "security": {
+                        "description": "Authorization: Bearer <API key> with the read scope "
+                        "(metadata needs none)."
+                    },
+                    "resource": resources,
+                }
+            ],
         },
-        fhirVersion=FHIR_VERSION,
-        format=["application/fhir+json", "json"],
-        rest=[
-            {
-                "mode": "server",
-                "documentation": "Read-only. Searches page with _count (default "
-                f"{DEFAULT_COUNT}, at most {MAX_COUNT}) and _offset; an unknown parameter is "
-                "refused with an OperationOutcome.",
-                "security": {
-                    "description": "Authorization: Bearer <API key> with the read scope "
-                    "(metadata needs none)."
-                },
-                "resource": resources,
-            }
-        ],
     )
 
 
@@ -241,20 +246,21 @@ def search(type_name: str):
         rows = []  # _count=0: the total only
     resources = rt.render(db.session, rows, context) if rows else []
     base = fhir_base()
-    bundle = Bundle(
-        type="searchset",
-        total=total,
-        link=_paging_links(base, type_name, given, offset, count, total),
-        entry=[
-            {
-                "fullUrl": f"{base}/{type_name}/{resource.id}",
-                "resource": resource,
-                "search": {"mode": "match"},
-            }
-            for resource in resources
-        ]
-        or None,
-    )
+    entries = [
+        {"fullUrl": f"{base}/{type_name}/{resource['id']}", "search": {"mode": "match"}}
+        for resource in resources
+    ]
+    shell = {
+        "type": "searchset",
+        "total": total,
+        "link": _paging_links(base, type_name, given, offset, count, total),
+    }
+    if entries:
+        shell["entry"] = entries
+    # the resources were validated as they were built: the Bundle around them is checked alone
+    bundle = validated(Bundle, shell)
+    for entry, resource in zip(bundle.get("entry", []), resources, strict=True):
+        entry["resource"] = resource
     return fhir_response(bundle)
 
 
