@@ -504,6 +504,8 @@ def test_errors_are_operation_outcomes(client, read_key, directory):
     head = client.head(f"/fhir/r4/Practitioner/{directory['tech'].id}", headers=read_key)
     assert head.status_code == 200 and head.mimetype == "application/fhir+json"
     assert head.get_data() == b""
+    versioned = {**read_key, "Accept": "application/fhir+json; fhirVersion=4.0"}
+    assert fhir(client.get("/fhir/r4/Practitioner", headers=versioned))["total"] == 2
     json_accept = {**read_key, "Accept": "application/fhir+json"}
     assert fhir(client.get("/fhir/r4/Practitioner?_format=json", headers=json_accept))["total"] == 2
     # nothing was changed by any of it
@@ -624,3 +626,32 @@ def test_blank_values_on_file_leave_elements_out(client, read_key, app_context):
     assert fhir(client.get("/fhir/r4/PractitionerRole", headers=read_key))["total"] == 1
     org = fhir(client.get(f"/fhir/r4/Organization/{where.id}", headers=read_key))
     assert "identifier" not in org
+
+
+def test_an_unreachable_database_is_a_503_operation_outcome(app, tmp_path):
+    from registry import create_app
+
+    engine = db.engine  # create_app() re-binds the process-wide session to its own database
+    try:
+        unreachable = create_app(
+            {
+                "TESTING": True,
+                "DATABASE_URL": "postgresql://postgres@127.0.0.1:1/x",
+                "REGISTRY_VAR_DIR": str(tmp_path),
+            }
+        )
+        _answers_503(unreachable.test_client())
+    finally:
+        db.session.remove()
+        if db.engine is not engine:
+            db.engine.dispose()
+        db.engine = engine
+        db.session.configure(bind=engine)
+
+
+def _answers_503(client):
+    headers = {"Authorization": "Bearer reg_00000000_unknown"}
+    answer = client.get("/fhir/r4/Practitioner", headers=headers)
+    assert "database" in outcome(answer, 503, "transient")
+    # the CapabilityStatement reads no database
+    fhir(client.get("/fhir/r4/metadata"), 200, "CapabilityStatement")

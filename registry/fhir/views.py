@@ -5,12 +5,15 @@ Reads and searches need an API key with the ``read`` scope, as the REST API's re
 """
 
 import json
+import logging
 from urllib.parse import urlencode
 
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 from fhir.resources.R4B.operationoutcome import OperationOutcome
 from flask import Blueprint, Response, current_app, g, request
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from registry import clock
@@ -22,6 +25,7 @@ from registry.fhir.mapping import validated
 from registry.paging import fetch_page
 from registry.qualification.service import policy_from_config
 
+log = logging.getLogger("registry")
 PREFIX = "/fhir/r4"
 FHIR_JSON = "application/fhir+json"
 FHIR_VERSION = "4.0.1"
@@ -72,6 +76,17 @@ def _http_error(exc: HTTPException):
         operation_outcome(codes.get(exc.code, "processing"), exc.description or exc.name),
         exc.code or 500,
         headers,
+    )
+
+
+@bp.errorhandler(OperationalError)
+@bp.errorhandler(PoolTimeout)
+def _database_unavailable(exc):
+    # the REST API's 503, in FHIR's shape: a reader retries later
+    db.session.rollback()
+    log.warning("FHIR read without a database: %s", exc)
+    return fhir_response(
+        operation_outcome("transient", "The database is unavailable; try again shortly."), 503
     )
 
 
@@ -127,9 +142,12 @@ def _refuse_a_format_other_than_json() -> None:
         if wanted.split(";")[0].strip().lower() not in JSON_FORMATS:
             raise FhirError(406, "not-supported", "This server answers JSON only (_format=json).")
         return
-    if request.accept_mimetypes and not request.accept_mimetypes.best_match(
-        [FHIR_JSON, "application/json"]
-    ):
+    accepted = [
+        value.split(";")[0].strip().lower()  # FHIR clients add "; fhirVersion=4.0"
+        for value, quality in request.accept_mimetypes
+        if quality > 0
+    ]
+    if accepted and not set(accepted) & (JSON_FORMATS | {"*/*", "application/*"}):
         raise FhirError(406, "not-supported", f"This server answers {FHIR_JSON} only.")
 
 
