@@ -331,6 +331,19 @@ def test_practitioner_roles(client, read_key, directory):
     assert fhir(other_type)["total"] == 0
 
 
+def test_a_role_lapses_on_its_facility_s_local_date(client, read_key, app_context, frozen_clock):
+    east = f.facility(name="Hudson Spine", state="NY", timezone="America/New_York")
+    tech = f.person("technologist", "Ed", "Eastman")
+    role = f.appointment(tech, east, expires_on=date(2027, 12, 31))
+    db.session.commit()
+    url = f"/fhir/r4/PractitionerRole/{role.id}"
+    frozen_clock.set(datetime(2028, 1, 1, 4, 30, tzinfo=UTC))  # 23:30 in New York
+    assert fhir(client.get(url, headers=read_key))["active"] is True
+    # 00:30 on 1 January in New York, still 31 December in the organisation's Chicago
+    frozen_clock.set(datetime(2028, 1, 1, 5, 30, tzinfo=UTC))
+    assert fhir(client.get(url, headers=read_key))["active"] is False
+
+
 def test_organizations(client, read_key, directory):
     where = directory["where"]
     org = fhir(

@@ -12,6 +12,7 @@ from datetime import date
 
 from sqlalchemy import ColumnElement, false, func, or_, select
 
+from registry import clock
 from registry.credentials.models import Credential, CredentialType
 from registry.facilities.models import Appointment, Facility
 from registry.fhir import mapping
@@ -26,7 +27,8 @@ class SearchError(ValueError):
 @dataclass(frozen=True)
 class Context:
     """What rendering and matching need beyond the rows: the identifier systems, today's date
-    (the organisation's) and the rules' policy."""
+    (the organisation's, for credentials; an appointment reads its facility's) and the rules'
+    policy."""
 
     systems: mapping.IdentifierSystems
     today: date
@@ -232,7 +234,10 @@ def _render_roles(session, appointments: list, context: Context) -> list:
             a,
             people[a.person_id],
             facilities[a.facility_id],
-            engine.appointment_standing(records.appointment_fact(a), context.today),
+            # privileges end with the facility's own local date
+            engine.appointment_standing(
+                records.appointment_fact(a), clock.today(facilities[a.facility_id].timezone)
+            ),
         )
         for a in appointments
     ]
