@@ -131,6 +131,30 @@ def operations(ids, run_index=0):
             "GET /expirations?within_days=30",
             fixed("GET", "/api/v1/expirations?within_days=30"),
         ),
+        # the FHIR directory a hospital's system reads: one person, and a page of 50
+        Operation(
+            "fhir-read",
+            "FHIR GET Practitioner/{id}",
+            lambda: ("GET", f"/fhir/r4/Practitioner/{rng.choice(ids['person_ids'])}", None),
+        ),
+        Operation(
+            "fhir-search",
+            "FHIR Practitioner search, a page of 50",
+            lambda: (
+                "GET",
+                f"/fhir/r4/Practitioner?_count=50&_offset={rng.randrange(0, 5000)}",
+                None,
+            ),
+        ),
+        Operation(
+            "fhir-roles",
+            "FHIR PractitionerRole?organization= (home facility, page of 50)",
+            lambda: (
+                "GET",
+                f"/fhir/r4/PractitionerRole?organization={facility}&_count=50",
+                None,
+            ),
+        ),
     ]
 
 

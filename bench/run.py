@@ -282,7 +282,7 @@ def main() -> None:
         default="",
         help="comma-separated operations to time (the trivial endpoint always is): check, "
         "check-remote, search, search-whole, search-page, book (the default set), people, mix, "
-        "expirations, or all",
+        "expirations, fhir-read, fhir-search, fhir-roles, or all",
     )
     args = parser.parse_args()
     if args.compare and args.scales:

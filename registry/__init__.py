@@ -113,6 +113,9 @@ def register_blueprints(app: Flask) -> None:
     for blueprint in api_blueprints():
         api.register_blueprint(blueprint)
     app.register_blueprint(health)
+    from registry.fhir.views import bp as fhir
+
+    app.register_blueprint(fhir)
 
     @app.get("/api/docs/assets/<path:filename>")
     def swagger_assets(filename):

@@ -98,6 +98,14 @@ def _ints(env, name: str, default: list[int]) -> list[int]:
         ) from None
 
 
+def _base_url(env, name: str) -> str:
+    """An http(s) URL without a trailing slash; unset or empty is "" (use the request's)."""
+    value = (env.get(name) or "").strip().rstrip("/")
+    if value and not value.lower().startswith(("http://", "https://")):
+        raise SettingError(f"{name} must be an http:// or https:// URL, not {env.get(name)!r}")
+    return value
+
+
 def from_environment() -> dict:
     """Build the app configuration from environment variables; a value that cannot be used
     raises SettingError naming the variable (the app, the scheduler and the CLI do not start)."""
@@ -109,6 +117,7 @@ def from_environment() -> dict:
         "DATABASE_URL": env.get("DATABASE_URL", f"sqlite:///{var_dir / 'registry.db'}"),
         "REGISTRY_VAR_DIR": str(var_dir),
         "REGISTRY_TIMEZONE": _timezone(env, "REGISTRY_TIMEZONE", "America/Chicago"),
+        "REGISTRY_BASE_URL": _base_url(env, "REGISTRY_BASE_URL"),
         "MAIL_BACKEND": _choice(env, "MAIL_BACKEND", "file", MAIL_BACKENDS, case=str.lower),
         "MAIL_FILE_DIR": env.get("MAIL_FILE_DIR", str(var_dir / "mail")),
         "SMTP_HOST": env.get("SMTP_HOST", "127.0.0.1"),

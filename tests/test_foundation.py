@@ -334,6 +334,7 @@ def test_an_unknown_sqlite_synchronous_mode_stops_the_start(monkeypatch, tmp_pat
         ("REGISTRY_TIMEZONE", "Mars/Olympus", "REGISTRY_TIMEZONE must be an IANA time zone"),
         ("SESSION_LIFETIME_HOURS", "-1", "SESSION_LIFETIME_HOURS must be at least 0.1"),
         ("SMTP_PORT", "99999", "SMTP_PORT must be at most 65535"),
+        ("REGISTRY_BASE_URL", "registry.example.org", "REGISTRY_BASE_URL must be an http"),
     ],
 )
 def test_a_setting_that_cannot_be_used_is_named_at_start(monkeypatch, name, value, says):

@@ -28,7 +28,7 @@ def register(app: Flask) -> None:
 
 
 def _api_blueprint_names(app: Flask) -> set[str]:
-    """Blueprints whose routes are all under /api/v1 or are the health probes."""
+    """Blueprints whose routes are all under /api/v1 or /fhir/r4 or are the health probes."""
     routes: dict[str, list[str]] = {}
     for rule in app.url_map.iter_rules():
         blueprint, dot, _ = rule.endpoint.rpartition(".")
@@ -37,5 +37,8 @@ def _api_blueprint_names(app: Flask) -> set[str]:
     return {
         name
         for name, paths in routes.items()
-        if all(path.startswith(API_PREFIX + "/") or path in _EXEMPT_PATHS for path in paths)
+        if all(
+            path.startswith((API_PREFIX + "/", "/fhir/r4/")) or path in _EXEMPT_PATHS
+            for path in paths
+        )
     }
